@@ -1,0 +1,114 @@
+"""One table of every setting: name, environment variable, default, meaning.
+
+``Settings.from_env()`` reads ``KG_*`` variables (and an optional TOML file named by
+``KG_CONFIG``); the README's settings table is generated from ``SETTINGS`` by
+``ckmkg settings --markdown``. Add a row here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+
+def _list(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    meaning: str
+    parse: Callable[[str], Any] = str
+
+    @property
+    def env(self) -> str:
+        return "KG_" + self.name.upper()
+
+
+SETTINGS: list[Setting] = [
+    Setting("data_dir", "./kg-data", "Directory of the embedded store, tokens and snapshots."),
+    Setting("store", "embedded",
+            "`embedded` (Oxigraph on disk in data_dir), `memory` (Oxigraph in memory, for "
+            "tests and tools), or `sparql+http://host:port/path` for a remote SPARQL 1.1 store.",
+            ),
+    Setting("base_iri", "https://w3id.org/ckm/",
+            "Base of the IRIs the service answers for (`{base}id/...`, `{base}ontology`)."),
+    Setting("query_timeout", 30.0,
+            "Seconds a query may run; past it the query process is killed and 503 answered.",
+            float),
+    Setting("result_limit", 100000,
+            "Most rows (or triples) a query returns; a cut result says so in the "
+            "`KG-Result-Truncated` header and in the body.", int),
+    Setting("max_body", 1_000_000, "Largest request body in bytes; larger is 413.", int),
+    Setting("service_allow", [],
+            "Hosts that SERVICE, LOAD and remote FROM may reach (comma-separated). Empty: "
+            "none; the service never fetches a URL a request names otherwise.", _list),
+    Setting("query_workers", 2,
+            "Query processes per server process (0: run queries in-process, no hard "
+            "timeout; only for tools and tests).", int),
+    Setting("ontology_file", "", "Ontology to load on first start (default: the bundled "
+            "`ontology/ckm.ttl`)."),
+    Setting("cases_dir", "", "Case files to load on first start (default: the bundled "
+            "`data/cases`)."),
+    Setting("log_json", False, "Structured (JSON) access logs.", _bool),
+]
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass
+class Settings:
+    """The resolved settings: ``settings.get(name)`` or attribute access."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        values = self.__dict__.get("values", {})
+        if name in values:
+            return values[name]
+        if name in _BY_NAME:
+            return _BY_NAME[name].default
+        raise AttributeError(name)
+
+    def replace(self, **changes: Any) -> Settings:
+        unknown = set(changes) - set(_BY_NAME)
+        if unknown:
+            raise KeyError(f"unknown settings: {sorted(unknown)}")
+        return Settings({**self.values, **changes})
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then the TOML file named by ``KG_CONFIG``, then ``KG_*``, then overrides."""
+        env = dict(os.environ if environ is None else environ)
+        values: dict[str, Any] = {}
+        if env.get("KG_CONFIG"):
+            with open(env["KG_CONFIG"], "rb") as fh:
+                for key, value in tomllib.load(fh).items():
+                    if key not in _BY_NAME:
+                        raise KeyError(f"{env['KG_CONFIG']}: unknown setting {key!r}")
+                    values[key] = value
+        for s in SETTINGS:
+            if s.env in env:
+                values[s.name] = s.parse(env[s.env])
+        return cls(values).replace(**overrides)
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir)
+
+
+def markdown_table() -> str:
+    """The settings table for the README."""
+    rows = ["| setting | env var | default | meaning |", "|---|---|---|---|"]
+    for s in SETTINGS:
+        rows.append(f"| {s.name} | `{s.env}` | `{s.default!r}` | {s.meaning} |")
+    return "\n".join(rows)
