@@ -1,0 +1,181 @@
+"""OWL reasoning: HermiT (through owlready2) for consistency, owlrl for materialisation.
+
+``check_consistency`` runs the real HermiT reasoner in a fresh ``owlready2.World`` each
+call and never passes silently: when Java or HermiT cannot run it raises ReasonerFailed.
+``materialise_owl_rl`` computes the OWL 2 RL closure with owlrl and returns only the new,
+non-trivial triples (what the ``https://w3id.org/ckm/inferred`` graph holds).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass, field
+
+import rdflib
+from rdflib import OWL, RDF, RDFS, XSD, BNode, Literal, URIRef
+
+from kg_service.errors import ReasonerFailed
+
+_LOCK = threading.Lock()  # owlready2 keeps module-level state; one reasoner run at a time
+
+#: Namespaces whose terms are the modelling language itself, not the domain.
+_BUILTIN = (str(RDF), str(RDFS), str(OWL), str(XSD))
+
+
+@dataclass
+class ReasonerReport:
+    """What HermiT said about a graph.
+
+    ``consistent`` is False when the ABox/TBox has no model; ``unsatisfiable`` lists the IRIs
+    of named classes that can have no instance (the ontology is then incoherent even if
+    consistent); ``explanation`` says why in words.
+    """
+
+    consistent: bool
+    unsatisfiable: list[str] = field(default_factory=list)
+    explanation: str = ""
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """Consistent and every named class satisfiable."""
+        return self.consistent and not self.unsatisfiable
+
+    def as_dict(self) -> dict[str, object]:
+        return {"consistent": self.consistent, "unsatisfiable": self.unsatisfiable,
+                "explanation": self.explanation, "seconds": round(self.seconds, 3), "ok": self.ok}
+
+
+def _owl_rl_errors(graph: rdflib.Graph) -> list[str]:
+    """Clashes OWL RL finds by itself (disjointness, differentFrom...), for explanations."""
+    try:
+        from owlrl.Namespaces import ERRNS
+
+        g = rdflib.Graph()
+        for t in graph:
+            g.add(t)
+        closure = _closure(g)
+        return sorted(str(o) for m in closure.subjects(RDF.type, ERRNS.ErrorMessage)
+                      for o in closure.objects(m, ERRNS.error))
+    except Exception:  # noqa: BLE001 (only an aid to the explanation)
+        return []
+
+
+def check_consistency(graph: rdflib.Graph) -> ReasonerReport:
+    """Run HermiT on ``graph`` (ontology plus any data) and report.
+
+    Returns a ReasonerReport (consistent=False for an inconsistent ontology or ABox; the
+    IRIs of unsatisfiable classes otherwise). Raises ReasonerFailed when the graph cannot be
+    handed to owlready2 or when Java/HermiT fails to run.
+    """
+    import time
+
+    import owlready2
+
+    start = time.monotonic()
+    fd, path = tempfile.mkstemp(suffix=".nt", prefix="ckm-reason-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(graph.serialize(format="nt", encoding="utf-8"))
+        with _LOCK:
+            world = owlready2.World()
+            try:
+                try:
+                    onto = world.get_ontology("file://" + path).load()
+                except Exception as exc:
+                    raise ReasonerFailed(f"owlready2 could not read the graph: {exc}") from exc
+                try:
+                    with onto:
+                        owlready2.sync_reasoner(world, infer_property_values=False, debug=0)
+                except owlready2.OwlReadyInconsistentOntologyError as exc:
+                    clashes = _owl_rl_errors(graph)
+                    detail = ("HermiT: the ontology and data are inconsistent (no model "
+                              "satisfies them).")
+                    if clashes:
+                        detail += " OWL RL finds: " + " | ".join(clashes[:10])
+                    else:
+                        detail += f" {str(exc).strip()[:500]}"
+                    return ReasonerReport(False, [], detail, time.monotonic() - start)
+                except (owlready2.OwlReadyJavaError, OSError,
+                        subprocess.SubprocessError) as exc:
+                    raise ReasonerFailed(f"HermiT could not run: {exc}",
+                                         java=owlready2.JAVA_EXE) from exc
+                except Exception as exc:  # any other failure is a failure, never a pass
+                    raise ReasonerFailed(f"HermiT failed: {type(exc).__name__}: {exc}") from exc
+                unsat = sorted({c.iri for c in world.inconsistent_classes()
+                                if getattr(c, "iri", None)
+                                and c.iri != "http://www.w3.org/2002/07/owl#Nothing"})
+            finally:
+                world.close()
+    finally:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+    if unsat:
+        explanation = "Unsatisfiable classes (they can have no instance): " + ", ".join(unsat)
+    else:
+        explanation = "Consistent; every named class is satisfiable (HermiT)."
+    return ReasonerReport(True, unsat, explanation, time.monotonic() - start)
+
+
+# --- OWL RL -----------------------------------------------------------------------------
+
+def _closure(graph: rdflib.Graph) -> rdflib.Graph:
+    import owlrl
+
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False,
+                           datatype_axioms=False).expand(graph)
+    return graph
+
+
+def _trivial(s: object, p: object, o: object) -> bool:
+    """Axiomatic noise of the closure: statements about the modelling vocabulary itself,
+    literal subjects, blank nodes, reflexive sameAs/subClassOf/equivalence, owl:Thing memberships."""
+    if isinstance(s, (Literal, BNode)) or isinstance(p, BNode) or isinstance(o, BNode):
+        return True  # blank nodes: the ontology's own axiom structures
+    if isinstance(s, URIRef) and str(s).startswith(_BUILTIN):
+        return True
+    if p in (OWL.sameAs, RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass,
+             OWL.equivalentProperty) and s == o:
+        return True
+    if p == RDF.type and o in (OWL.Thing, RDFS.Resource, RDFS.Class, OWL.Class,
+                               RDF.Property, RDFS.Datatype, OWL.NamedIndividual):
+        return True
+    if p in (RDFS.subClassOf, RDFS.domain, RDFS.range) and o in (OWL.Thing, RDFS.Resource):
+        return True
+    if p == OWL.differentFrom or (p == RDF.type and isinstance(o, URIRef)
+                                  and str(o).startswith(str(RDF) + "_")):
+        return True
+    if isinstance(o, Literal) and p == RDF.type:
+        return True
+    return isinstance(o, URIRef) and p == RDF.type and str(o).startswith(str(XSD))
+
+
+def materialise_owl_rl(graph: rdflib.Graph) -> rdflib.Graph:
+    """The new triples of the OWL 2 RL closure of ``graph`` (ontology plus data).
+
+    Returns only triples not already in ``graph``, without axiomatic noise (statements
+    about rdf:/rdfs:/owl:/xsd: terms, literal subjects, reflexive x owl:sameAs x,
+    owl:Thing memberships, pairwise owl:differentFrom from owl:AllDifferent). Inferred
+    ckm:appliesStyle (property chain), inherited types and inverse/symmetric links appear.
+    Raises nothing of its own; owlrl errors propagate.
+    """
+    from owlrl.Namespaces import ERRNS
+
+    work = rdflib.Graph()
+    for t in graph:
+        work.add(t)
+    _closure(work)
+    errors = set(work.subjects(RDF.type, ERRNS.ErrorMessage))
+    out = rdflib.Graph()
+    for prefix, ns in graph.namespaces():
+        out.bind(prefix, ns, override=False)
+    for s, p, o in work:
+        if (s, p, o) in graph or s in errors or _trivial(s, p, o):
+            continue
+        out.add((s, p, o))
+    return out
