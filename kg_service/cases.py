@@ -415,8 +415,11 @@ def parse_case_file(path: str | Path, *, ontology: rdflib.Graph | None = None,
     if errors:
         err = jsonschema.exceptions.best_match(errors)
         where = "/".join(map(str, err.absolute_path)) or "(top)"
-        raise BadData(f"schema: {where}: {err.message}", file=str(p),
-                      line=_line_of(data, err.absolute_path))
+        path = list(err.absolute_path)
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            extra = [k for k in err.instance if k not in err.schema.get("properties", {})]
+            path += extra[:1]  # point at the first unexpected key
+        raise BadData(f"schema: {where}: {err.message}", file=str(p), line=_line_of(data, path))
     vocab = vocabulary(ontology)
     own = _declarations(data, str(p), vocab)
     decl = dict(_sibling_declarations(p, vocab) if known is None else known)
