@@ -1,0 +1,280 @@
+"""Embedded Oxigraph store, on disk (default) or in memory.
+
+On-disk layout under ``{data_dir}/oxigraph``::
+
+    primary/          the RocksDB store that writes go to; opened only while writing
+    snapshots/gN/     immutable checkpoints (hard links, ~5 ms); readers only open these
+    CURRENT           the name of the snapshot that readers see (replaced by rename)
+    write.lock        flock: one writer at a time across every process
+    DIRTY             present while a write is under way
+
+A write takes the lock, applies its change to ``primary``, checkpoints it as a new
+snapshot and publishes the name in ``CURRENT``. Readers in any process (every worker,
+every query process) open the snapshot named by CURRENT read-only; nobody ever opens a
+directory that another process writes, which is what Oxigraph requires. A crash during
+a write leaves DIRTY behind and CURRENT unchanged: the next writer rebuilds ``primary``
+from the current snapshot, so a half-applied change is never seen or kept.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any, Iterable, Iterator, Mapping
+
+import pyoxigraph as ox
+from rdflib import Graph
+from rdflib.term import Node
+
+from kg_service.errors import BadQuery, KGError, TimedOut
+from kg_service.namespaces import PREFIXES
+from kg_service.results import write_result
+from kg_service.settings import Settings
+from kg_service.store import QueryOutput, QueryRequest, binding_terms
+from kg_service.store.query_worker import QueryPool, execute
+from kg_service.store.terms import from_ox, graph_of, nt, quads_of, to_ox
+
+_IO_ERRORS = (OSError, ValueError)
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    if src.endswith(".sst"):  # RocksDB never rewrites an SST file in place
+        os.link(src, dst)
+    else:
+        shutil.copy2(src, dst)
+
+
+class EmbeddedStore:
+    """pyoxigraph behind the KGStore protocol (see the module docstring)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.memory = settings.store == "memory"
+        self._thread_lock = threading.RLock()
+        self._reader_cache: tuple[str, ox.Store] | None = None
+        self._pool: QueryPool | None = None
+        if self.memory:
+            self._mem = ox.Store()
+            self._generation = 0
+            self._modified = time.time()
+            return
+        self.root = Path(settings.data_dir).resolve() / "oxigraph"
+        self.snapshots = self.root / "snapshots"
+        self.tmp = self.root / "tmp"
+        for d in (self.snapshots, self.tmp):
+            d.mkdir(parents=True, exist_ok=True)
+        if not (self.root / "CURRENT").exists():
+            with self._writing():
+                pass
+        if settings.query_workers > 0:
+            self._pool = QueryPool(settings.query_workers)
+
+    # ------------------------------------------------------------------ reading
+    def _current(self) -> tuple[str, float]:
+        path = self.root / "CURRENT"
+        return path.read_text().strip(), path.stat().st_mtime
+
+    def _reader(self) -> ox.Store:
+        if self.memory:
+            return self._mem
+        name, _ = self._current()
+        cached = self._reader_cache
+        if cached is None or cached[0] != name:
+            self._reader_cache = cached = (name, ox.Store.read_only(str(self.snapshots / name)))
+        return cached[1]
+
+    def revision(self) -> str:
+        return f"m{self._generation}" if self.memory else self._current()[0]
+
+    def modified(self) -> float:
+        return self._modified if self.memory else self._current()[1]
+
+    def run_query(self, req: QueryRequest) -> QueryOutput:
+        limit = self.settings.result_limit if req.limit is None else req.limit
+        timeout = self.settings.query_timeout if req.timeout is None else req.timeout
+        payload: dict[str, Any] = {
+            "query": req.query, "format": req.format, "limit": limit,
+            "default_graph": req.default_graph, "named_graphs": req.named_graphs,
+            "union": req.union and not req.default_graph,
+            "substitutions": {k: nt(v) for k, v in req.substitutions.items()},
+            "prefixes": req.prefixes or None,
+        }
+        if self._pool is None:
+            import io
+
+            buf = io.BytesIO()
+            started = time.perf_counter()
+            header = execute(self._reader(), payload, buf)
+            header["elapsed"] = time.perf_counter() - started
+            body = buf.getvalue()
+        else:
+            payload["snapshot"] = str(self.snapshots / self._current()[0])
+            payload["tmpdir"] = str(self.tmp)
+            try:
+                header, body = self._pool.run(payload, timeout)
+            except TimeoutError as exc:
+                raise TimedOut(f"The query ran past the {timeout:g} s limit and was stopped.",
+                               timeout=timeout) from exc
+        if "error" in header:
+            if header["error"] == "syntax":
+                raise BadQuery(header["message"], line=header.get("line"),
+                               column=header.get("column"))
+            raise KGError(header["message"])
+        return QueryOutput(header["kind"], header["count"], header["truncated"],
+                           header["elapsed"], body, header.get("path"))
+
+    @property
+    def timeouts(self) -> int:
+        return self._pool.killed if self._pool else 0
+
+    def _query(self, query: str, bindings: Mapping[str, Node]) -> Any:
+        subs = {ox.Variable(k): to_ox(v) for k, v in binding_terms(bindings).items()}
+        try:
+            return self._reader().query(query, use_default_graph_as_union=True,
+                                        substitutions=subs or None, prefixes=PREFIXES)
+        except SyntaxError as exc:
+            raise BadQuery(str(exc)) from exc
+
+    def select(self, query: str, **bindings: Node) -> list[dict[str, Node]]:
+        result = self._query(query, bindings)
+        names = [v.value for v in result.variables]
+        return [{n: from_ox(row[n]) for n in names if row[n] is not None} for row in result]
+
+    def ask(self, query: str, **bindings: Node) -> bool:
+        return bool(self._query(query, bindings))
+
+    def construct(self, query: str, **bindings: Node) -> Graph:
+        return graph_of(self._query(query, bindings))
+
+    def graph(self, iri: str) -> Graph:
+        return graph_of(self._reader().quads_for_pattern(None, None, None, ox.NamedNode(iri)))
+
+    def named_graphs(self) -> list[str]:
+        return sorted(g.value for g in self._reader().named_graphs()
+                      if isinstance(g, ox.NamedNode))
+
+    def __len__(self) -> int:
+        return len(self._reader())
+
+    def dump(self, out: IO[bytes]) -> None:
+        self._reader().dump(out, format=ox.RdfFormat.N_QUADS)
+
+    def serialize_graph(self, out: IO[bytes], iri: str | None, fmt: str) -> int:
+        """Write one named graph (or, with None, every quad) in a graph format."""
+        reader = self._reader()
+        items: Iterable[Any] = (reader.quads_for_pattern(None, None, None, ox.NamedNode(iri))
+                                if iri else reader)
+        return write_result(out, iter(items), fmt, 1 << 62, PREFIXES).count
+
+    # ------------------------------------------------------------------ writing
+    @contextmanager
+    def _writing(self) -> Iterator[ox.Store]:
+        with self._thread_lock:
+            if self.memory:
+                yield self._mem
+                self._generation += 1
+                self._modified = time.time()
+                return
+            with open(self.root / "write.lock", "a+") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                try:
+                    yield from self._write_locked()
+                finally:
+                    fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _write_locked(self) -> Iterator[ox.Store]:
+        primary_dir, dirty = self.root / "primary", self.root / "DIRTY"
+        current = self.root / "CURRENT"
+        if dirty.exists() or (current.exists() and not primary_dir.exists()):
+            self._rebuild_primary()
+        dirty.touch()
+        primary = ox.Store(str(primary_dir))
+        try:
+            yield primary
+            primary.flush()
+            number = 1 + max((int(p.name[1:]) for p in self.snapshots.glob("g*")), default=0)
+            name = f"g{number}"
+            primary.backup(str(self.snapshots / name))
+            tmp = self.root / "CURRENT.tmp"
+            tmp.write_text(name + "\n")
+            os.replace(tmp, current)
+        except BaseException:
+            del primary
+            self._rebuild_primary()
+            dirty.unlink(missing_ok=True)
+            raise
+        del primary
+        dirty.unlink(missing_ok=True)
+        self._collect_snapshots()
+
+    def _rebuild_primary(self) -> None:
+        """Make ``primary`` a copy of the snapshot readers see (after a failed write)."""
+        primary_dir = self.root / "primary"
+        shutil.rmtree(primary_dir, ignore_errors=True)
+        if (self.root / "CURRENT").exists():
+            name = self._current()[0]
+            shutil.copytree(self.snapshots / name, primary_dir, copy_function=_link_or_copy)
+
+    def _collect_snapshots(self) -> None:
+        """Remove snapshots no query can still be reading."""
+        keep_for = 2 * self.settings.query_timeout + 60
+        name = self._current()[0]
+        now = time.time()
+        for snap in self.snapshots.glob("g*"):
+            if snap.name != name and now - snap.stat().st_mtime > keep_for:
+                shutil.rmtree(snap, ignore_errors=True)
+        for leftover in self.tmp.glob("result-*"):
+            if now - leftover.stat().st_mtime > 3600:
+                leftover.unlink(missing_ok=True)
+
+    def update(self, sparql: str) -> None:
+        with self._writing() as store:
+            try:
+                store.update(sparql)
+            except SyntaxError as exc:
+                raise BadQuery(str(exc)) from exc
+
+    def replace_graphs(self, graphs: Mapping[str, Graph]) -> None:
+        with self._writing() as store:
+            for iri, graph in graphs.items():
+                store.remove_graph(ox.NamedNode(iri)) if store.contains_named_graph(
+                    ox.NamedNode(iri)) else None
+                store.extend(quads_of(graph, iri))
+
+    def apply(self, removed: Iterable[tuple[Node, Node, Node, str]],
+              added: Iterable[tuple[Node, Node, Node, str]]) -> None:
+        def quads(items: Iterable[tuple[Node, Node, Node, str]]) -> list[Any]:
+            return [ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.NamedNode(g))
+                    for s, p, o, g in items]
+
+        with self._writing() as store:
+            for q in quads(removed):
+                store.remove(q)
+            store.extend(quads(added))
+
+    def bulk_load(self, data: IO[bytes] | bytes, fmt: ox.RdfFormat, graph: str | None = None
+                  ) -> None:
+        """Load a large file fast (non-transactional inside, atomic for readers)."""
+        with self._writing() as store:
+            to_graph = ox.NamedNode(graph) if graph else None
+            store.bulk_load(data, format=fmt, to_graph=to_graph)
+
+    def restore(self, data: IO[bytes]) -> None:
+        with self._writing() as store:
+            store.clear()
+            store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
+
+    def close(self) -> None:
+        if self._pool:
+            self._pool.close()
+        self._reader_cache = None
+
+    def warm(self) -> None:
+        """Start a query process ahead of the first query."""
+        if self._pool:
+            self._pool.warm()

@@ -1,0 +1,60 @@
+"""Conversions between rdflib and pyoxigraph terms (rdflib parses, Oxigraph stores)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Node
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def to_ox(term: Node) -> Any:
+    """An rdflib term as a pyoxigraph term."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"cannot store {term!r}")
+
+
+def from_ox(term: Any) -> Node:
+    """A pyoxigraph term as an rdflib term."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        dt = term.datatype.value
+        return Literal(term.value, datatype=None if dt == XSD_STRING else URIRef(dt))
+    raise TypeError(f"cannot convert {term!r}")
+
+
+def quads_of(graph: Graph, graph_iri: str) -> Iterator[Any]:
+    """The triples of an rdflib graph as pyoxigraph quads in named graph ``graph_iri``."""
+    g = ox.NamedNode(graph_iri)
+    for s, p, o in graph:
+        yield ox.Quad(to_ox(s), to_ox(p), to_ox(o), g)
+
+
+def graph_of(triples: Iterable[Any]) -> Graph:
+    """pyoxigraph triples or quads as an rdflib graph."""
+    out = Graph()
+    for t in triples:
+        out.add((from_ox(t.subject), from_ox(t.predicate), from_ox(t.object)))
+    return out
+
+
+def nt(term: Node) -> str:
+    """An rdflib term in N-Triples syntax."""
+    return term.n3()
