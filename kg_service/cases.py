@@ -27,7 +27,7 @@ import jsonschema
 import rdflib
 import yaml
 from rdflib import RDF, RDFS, XSD, Literal, URIRef
-from rdflib.namespace import DCTERMS, OWL, SH
+from rdflib.namespace import DCTERMS, OWL, SH, SKOS
 
 from kg_service.errors import BadData
 from kg_service.namespaces import BIBO, CKM, ID, ONTOLOGY_GRAPH, ORG
@@ -345,7 +345,7 @@ class _Builder:
             if "industry" in comp:
                 g.add((s, CKM.industry, Literal(comp["industry"])))
             for alias in comp.get("also_known_as", []):
-                g.add((s, RDFS.label, Literal(alias)))
+                g.add((s, SKOS.altLabel, Literal(alias)))
             styles = comp.get("applies_styles", [])
             for i, name in enumerate(styles):
                 g.add((s, CKM.appliesStyle, self.term(name, CKM.CKMStyle, "style", styles, i)))

@@ -134,7 +134,8 @@ def _closure(graph: rdflib.Graph) -> rdflib.Graph:
 
 def _trivial(s: object, p: object, o: object) -> bool:
     """Axiomatic noise of the closure: statements about the modelling vocabulary itself,
-    literal subjects, blank nodes, reflexive sameAs/subClassOf/equivalence, owl:Thing memberships."""
+    literal subjects, blank nodes, reflexive sameAs/subClassOf/equivalence, owl:Thing
+    memberships."""
     if isinstance(s, (Literal, BNode)) or isinstance(p, BNode) or isinstance(o, BNode):
         return True  # blank nodes: the ontology's own axiom structures
     if isinstance(s, URIRef) and str(s).startswith(_BUILTIN):

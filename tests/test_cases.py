@@ -44,7 +44,9 @@ practices:
 @pytest.fixture
 def disk_store(tmp_path: Path):
     """A fresh on-disk store in tmp_path."""
-    return open_store(Settings().replace(data_dir=str(tmp_path / "store")))
+    store = open_store(Settings().replace(data_dir=str(tmp_path / "store")))
+    yield store
+    store.close()
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +142,8 @@ def test_errors_name_file_and_line(tmp_path: Path, old: str, new: str, line: int
 
 
 def test_yaml_syntax_error_line(tmp_path: Path) -> None:
-    path = write(tmp_path, "broken.yaml", GOOD.replace("    company: tinyco", "    company: [tinyco"))
+    text = GOOD.replace("    company: tinyco", "    company: [tinyco")
+    path = write(tmp_path, "broken.yaml", text)
     err = bad_data(path)
     assert err.extra["line"] is not None and 12 <= err.extra["line"] <= 14
     assert "YAML" in err.detail
