@@ -8,6 +8,7 @@ non-trivial triples (what the ``https://w3id.org/ckm/inferred`` graph holds).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import tempfile
@@ -111,10 +112,8 @@ def check_consistency(graph: rdflib.Graph) -> ReasonerReport:
             finally:
                 world.close()
     finally:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(path)
-        except OSError:
-            pass
     if unsat:
         explanation = "Unsatisfiable classes (they can have no instance): " + ", ".join(unsat)
     else:
