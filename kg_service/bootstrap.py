@@ -1,0 +1,53 @@
+"""First start and full reloads: ontology + cases + the inferred graph."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import rdflib
+
+from kg_service.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH
+
+
+def refresh_inferred(store: Any) -> int:
+    """Recompute the OWL RL closure of ontology + cases into the inferred graph.
+
+    Returns the number of inferred triples. owlrl errors propagate.
+    """
+    from kg_service.reasoning import materialise_owl_rl
+
+    base = rdflib.Graph()
+    for iri in store.named_graphs():
+        if iri not in (INFERRED_GRAPH,) and not iri.startswith("https://w3id.org/ckm/history"):
+            base += store.graph(iri)
+    inferred = materialise_owl_rl(base)
+    store.replace_graphs({INFERRED_GRAPH: inferred})
+    return len(inferred)
+
+
+def load_all(store: Any, ontology: str | None = None, cases: list[str] | None = None,
+             progress: Callable[[str], None] | None = None) -> dict[str, int]:
+    """Load the ontology and the case files (bundled by default), then infer.
+
+    Nothing is written if a case file is bad (BadData with file:line).
+    """
+    from kg_service.cases import load_ontology, load_ontology_graph, parse_cases
+
+    ontology_graph = load_ontology_graph(ontology or None)
+    graphs = parse_cases(cases or None, ontology=ontology_graph, progress=progress)
+    load_ontology(store, ontology or None)
+    store.replace_graphs(graphs)
+    counts = {ONTOLOGY_GRAPH: len(ontology_graph), **{k: len(v) for k, v in graphs.items()}}
+    if progress:
+        progress("materialising the OWL RL closure ...")
+    counts[INFERRED_GRAPH] = refresh_inferred(store)
+    return counts
+
+
+def ensure_loaded(store: Any, progress: Callable[[str], None] | None = None) -> bool:
+    """Load the bundled (or configured) data into an empty store; True if it loaded."""
+    if len(store):
+        return False
+    s = store.settings
+    load_all(store, s.ontology_file or None, [s.cases_dir] if s.cases_dir else None, progress)
+    return True
