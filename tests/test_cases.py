@@ -1,4 +1,6 @@
-"""Case files: shapes, file:line errors, atomic and idempotent loading into a real store."""
+"""Case files: shapes, file:line errors, atomic and idempotent loading into a real store.
+
+The ``store`` fixture (conftest) is an empty on-disk Oxigraph store in tmp_path."""
 
 from __future__ import annotations
 
@@ -20,8 +22,6 @@ from kg_service.cases import (
 )
 from kg_service.errors import BadData
 from kg_service.namespaces import CASE_GRAPH_PREFIX, CKM, ID, ONTOLOGY_GRAPH
-from kg_service.settings import Settings
-from kg_service.store import open_store
 
 GOOD = """\
 case:
@@ -39,14 +39,6 @@ practices:
     styles: [MutualInnovation]
     source: {paper: gibbert-2002, locator: "Table 3"}
 """
-
-
-@pytest.fixture
-def disk_store(tmp_path: Path):
-    """A fresh on-disk store in tmp_path."""
-    store = open_store(Settings().replace(data_dir=str(tmp_path / "store")))
-    yield store
-    store.close()
 
 
 @pytest.fixture(scope="module")
@@ -216,64 +208,64 @@ practices:
 
 # --- loading into the store ---------------------------------------------------------------
 
-def test_load_ontology_and_cases(disk_store) -> None:
-    assert load_ontology(disk_store) > 900
-    counts = load_cases(disk_store)
-    graphs = set(disk_store.named_graphs())
+def test_load_ontology_and_cases(store) -> None:
+    assert load_ontology(store) > 900
+    counts = load_cases(store)
+    graphs = set(store.named_graphs())
     assert ONTOLOGY_GRAPH in graphs
     assert set(counts) <= graphs and len(counts) == len(bundled_paths().cases)
-    g = disk_store.graph(CASE_GRAPH_PREFIX + "holcim-hbk")
+    g = store.graph(CASE_GRAPH_PREFIX + "holcim-hbk")
     assert len(g) == counts[CASE_GRAPH_PREFIX + "holcim-hbk"]
 
 
-def test_reload_is_idempotent(disk_store) -> None:
-    load_ontology(disk_store)
-    load_cases(disk_store)
-    first = len(disk_store)
-    load_ontology(disk_store)
-    load_cases(disk_store)
-    assert len(disk_store) == first
+def test_reload_is_idempotent(store) -> None:
+    load_ontology(store)
+    load_cases(store)
+    first = len(store)
+    load_ontology(store)
+    load_cases(store)
+    assert len(store) == first
 
 
-def test_reload_replaces_changed_case(disk_store, tmp_path: Path) -> None:
+def test_reload_replaces_changed_case(store, tmp_path: Path) -> None:
     d = tmp_path / "cases"
     path = write(d, "tiny.yaml", GOOD)
-    load_cases(disk_store, d)
+    load_cases(store, d)
     path.write_text(GOOD.replace("label: Tiny practice", "label: Renamed practice"))
-    load_cases(disk_store, d)
+    load_cases(store, d)
     practice = ID["practice/tinyco-practice"]
-    labels = {str(r["l"]) for r in disk_store.select(
+    labels = {str(r["l"]) for r in store.select(
         f"SELECT ?l WHERE {{ <{practice}> <http://www.w3.org/2000/01/rdf-schema#label> ?l }}")}
     assert labels == {"Renamed practice"}
 
 
-def test_bad_file_among_good_loads_nothing(disk_store, tmp_path: Path) -> None:
-    load_ontology(disk_store)
-    before = len(disk_store)
+def test_bad_file_among_good_loads_nothing(store, tmp_path: Path) -> None:
+    load_ontology(store)
+    before = len(store)
     d = tmp_path / "cases"
     d.mkdir()
     for p in bundled_paths().cases:
         shutil.copy(p, d / p.name)
     write(d, "zz-bad.yaml", GOOD.replace("styles: [MutualInnovation]", "styles: [Nope]"))
     with pytest.raises(BadData) as info:
-        load_cases(disk_store, d)
+        load_cases(store, d)
     assert info.value.extra["file"].endswith("zz-bad.yaml") and info.value.extra["line"] == 13
-    assert len(disk_store) == before
-    assert not any(g.startswith(CASE_GRAPH_PREFIX) for g in disk_store.named_graphs())
+    assert len(store) == before
+    assert not any(g.startswith(CASE_GRAPH_PREFIX) for g in store.named_graphs())
 
 
-def test_failed_reload_keeps_previous_data(disk_store, tmp_path: Path) -> None:
+def test_failed_reload_keeps_previous_data(store, tmp_path: Path) -> None:
     d = tmp_path / "cases"
     write(d, "tiny.yaml", GOOD)
-    load_cases(disk_store, d)
-    before = len(disk_store)
+    load_cases(store, d)
+    before = len(store)
     write(d, "tiny.yaml", GOOD.replace("company: tinyco", "company: ghost"))
     with pytest.raises(BadData):
-        load_cases(disk_store, d)
-    assert len(disk_store) == before
+        load_cases(store, d)
+    assert len(store) == before
 
 
-def test_progress_reports_every_file(disk_store) -> None:
+def test_progress_reports_every_file(store) -> None:
     seen: list[str] = []
-    load_cases(disk_store, progress=seen.append)
+    load_cases(store, progress=seen.append)
     assert len(seen) == len(bundled_paths().cases)

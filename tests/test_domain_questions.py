@@ -24,7 +24,7 @@ P = sparql_prologue()
 def kg(tmp_path_factory: pytest.TempPathFactory):
     """A real on-disk store with the ontology, every bundled case and the OWL RL closure."""
     data_dir: Path = tmp_path_factory.mktemp("kg")
-    store = open_store(Settings().replace(data_dir=str(data_dir)))
+    store = open_store(Settings().replace(data_dir=str(data_dir), query_workers=0))
     load_ontology(store)
     load_cases(store)
     full = rdflib.Graph()
