@@ -2,7 +2,8 @@
 
 On-disk layout under ``{data_dir}/oxigraph``::
 
-    primary/          the RocksDB store that writes go to; opened only while writing
+    primary-N/        the RocksDB store that writes go to (named in PRIMARY); opened only
+                      while writing
     snapshots/gN/     immutable checkpoints (hard links, ~5 ms); readers only open these
     CURRENT           the name of the snapshot that readers see (replaced by rename)
     write.lock        flock: one writer at a time across every process
@@ -187,13 +188,16 @@ class EmbeddedStore:
                 finally:
                     fcntl.flock(lock, fcntl.LOCK_UN)
 
+    def _primary(self) -> Path:
+        marker = self.root / "PRIMARY"
+        return self.root / (marker.read_text().strip() if marker.exists() else "primary")
+
     def _write_locked(self) -> Iterator[ox.Store]:
-        primary_dir, dirty = self.root / "primary", self.root / "DIRTY"
-        current = self.root / "CURRENT"
-        if dirty.exists() or (current.exists() and not primary_dir.exists()):
+        dirty, current = self.root / "DIRTY", self.root / "CURRENT"
+        if dirty.exists() or (current.exists() and not self._primary().exists()):
             self._rebuild_primary()
         dirty.touch()
-        primary = ox.Store(str(primary_dir))
+        primary = ox.Store(str(self._primary()))
         try:
             yield primary
             primary.flush()
@@ -204,21 +208,31 @@ class EmbeddedStore:
             tmp.write_text(name + "\n")
             os.replace(tmp, current)
         except BaseException:
+            # DIRTY stays: the next writer rebuilds the primary from the current snapshot
             del primary
-            self._rebuild_primary()
-            dirty.unlink(missing_ok=True)
             raise
         del primary
         dirty.unlink(missing_ok=True)
         self._collect_snapshots()
 
     def _rebuild_primary(self) -> None:
-        """Make ``primary`` a copy of the snapshot readers see (after a failed write)."""
-        primary_dir = self.root / "primary"
-        shutil.rmtree(primary_dir, ignore_errors=True)
+        """Make a fresh primary, a copy of the snapshot readers see (after a failed write).
+
+        The copy goes to a new directory so that a handle still open on the old one (a
+        traceback keeps frames alive) cannot get in the way; the old one is then removed.
+        """
+        old = self._primary()
+        number = 1 + max((int(p.name.split("-")[1]) for p in self.root.glob("primary-*")),
+                         default=0)
+        new = self.root / f"primary-{number}"
+        shutil.rmtree(new, ignore_errors=True)
         if (self.root / "CURRENT").exists():
             name = self._current()[0]
-            shutil.copytree(self.snapshots / name, primary_dir, copy_function=_link_or_copy)
+            shutil.copytree(self.snapshots / name, new, copy_function=_link_or_copy)
+        tmp = self.root / "PRIMARY.tmp"
+        tmp.write_text(new.name + "\n")
+        os.replace(tmp, self.root / "PRIMARY")
+        shutil.rmtree(old, ignore_errors=True)
 
     def _collect_snapshots(self) -> None:
         """Remove snapshots no query can still be reading."""
@@ -266,8 +280,8 @@ class EmbeddedStore:
 
     def restore(self, data: IO[bytes]) -> None:
         with self._writing() as store:
-            store.clear()
-            store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
+            store.clear()  # blank-node labels are kept, so a dump round-trips exactly
+            store.bulk_extend(ox.parse(data, format=ox.RdfFormat.N_QUADS))
 
     def close(self) -> None:
         if self._pool:

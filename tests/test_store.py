@@ -1,0 +1,164 @@
+"""The embedded store: snapshots, atomic writes, crash recovery, killable queries."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from rdflib import Graph, Literal, URIRef
+
+from kg_service.errors import BadQuery, TimedOut
+from kg_service.store import QueryRequest, open_store
+from tests.conftest import make_settings
+
+EX = "http://example.org/"
+HEAVY = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . "
+         "FILTER(STR(?c) != STR(?l)) }")
+
+
+def _graph(*objects: str) -> Graph:
+    g = Graph()
+    for i, o in enumerate(objects):
+        g.add((URIRef(f"{EX}s{i}"), URIRef(EX + "p"), Literal(o)))
+    return g
+
+
+def test_replace_graphs_replaces_and_never_duplicates(store) -> None:
+    store.replace_graphs({EX + "g": _graph("a", "b")})
+    store.replace_graphs({EX + "g": _graph("a", "b")})
+    assert len(store) == 2
+    store.replace_graphs({EX + "g": _graph("c")})
+    assert [str(r["o"]) for r in store.select("SELECT ?o WHERE { ?s ?p ?o }")] == ["c"]
+
+
+def test_default_graph_is_union_and_from_narrows(store) -> None:
+    store.replace_graphs({EX + "g1": _graph("one"), EX + "g2": _graph("x", "two")})
+    out = store.run_query(QueryRequest("SELECT ?o WHERE { ?s ?p ?o }", "csv"))
+    assert sorted(out.read().decode().split("\r\n")[1:-1]) == ["one", "two", "x"]
+    out = store.run_query(QueryRequest(f"SELECT ?o FROM <{EX}g1> WHERE {{ ?s ?p ?o }}", "csv",
+                                       union=False))
+    assert out.read().decode().split("\r\n")[1:-1] == ["one"]
+    out = store.run_query(QueryRequest("SELECT ?o WHERE { ?s ?p ?o }", "csv",
+                                       default_graph=[EX + "g2"]))
+    assert sorted(out.read().decode().split("\r\n")[1:-1]) == ["two", "x"]
+
+
+def test_row_limit_marks_the_cut(store) -> None:
+    store.replace_graphs({EX + "g": _graph(*"abcde")})
+    out = store.run_query(QueryRequest("SELECT ?o WHERE { ?s ?p ?o }", "json", limit=3))
+    body = out.read()
+    assert out.truncated and out.count == 3
+    assert b'"truncated":true' in body and body.count(b'"literal"') == 3
+
+
+def test_syntax_error_has_line_and_column(store) -> None:
+    with pytest.raises(BadQuery) as info:
+        store.run_query(QueryRequest("SELECT ?s\nWHERE { ?s ?p }", "json"))
+    assert info.value.extra["line"] == 2 and info.value.extra["column"] >= 10
+
+
+def test_timeout_kills_the_query_process(tmp_path: Path) -> None:
+    store = open_store(make_settings(tmp_path, query_workers=1, query_timeout=1.0))
+    store.replace_graphs({EX + "g": _graph(*map(str, range(300)))})
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    started = time.monotonic()
+    with pytest.raises(TimedOut):
+        store.run_query(QueryRequest(HEAVY, "json"))
+    assert time.monotonic() - started < 3
+    time.sleep(0.2)
+    busy = [p for p in psutil.Process().children(recursive=True)
+            if p.pid not in before and p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert busy == []  # the process that ran it is gone, not burning a core
+    started = time.monotonic()
+    out = store.run_query(QueryRequest("ASK { ?s ?p ?o }", "json"))
+    assert out.read() == b'{"head":{},"boolean":true}'
+    assert time.monotonic() - started < 2
+    assert store.timeouts == 1
+    store.close()
+
+
+def test_failed_write_leaves_previous_state(store) -> None:
+    store.replace_graphs({EX + "g": _graph("kept")})
+    revision = store.revision()
+
+    class Boom(Exception):
+        pass
+
+    def bad_quads():
+        yield from store.graph(EX + "g")
+        raise Boom
+
+    with pytest.raises(Boom), store._writing() as primary:  # a write that dies midway
+        primary.remove_graph(__import__("pyoxigraph").NamedNode(EX + "g"))
+        list(bad_quads())
+    assert store.revision() == revision
+    assert [str(r["o"]) for r in store.select("SELECT ?o WHERE { ?s ?p ?o }")] == ["kept"]
+    store.replace_graphs({EX + "h": _graph("next")})  # the next write starts from the snapshot
+    assert len(store) == 2
+
+
+def test_crash_during_write_is_recovered_by_next_writer(settings) -> None:
+    store = open_store(settings)
+    store.replace_graphs({EX + "g": _graph("before")})
+    store.close()
+    script = textwrap.dedent(f"""
+        import os, pyoxigraph as ox
+        from kg_service.store import open_store
+        from tests.conftest import make_settings
+        s = open_store(make_settings({str(settings.data_dir)!r}, query_workers=0))
+        with s._writing() as primary:
+            primary.clear()
+            primary.add(ox.Quad(ox.NamedNode('{EX}x'), ox.NamedNode('{EX}p'),
+                                ox.Literal('half'), ox.NamedNode('{EX}g')))
+            primary.flush()
+            os._exit(9)   # killed midway: no snapshot published
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parent.parent)
+    assert proc.returncode == 9
+    store = open_store(settings)
+    assert [str(r["o"]) for r in store.select("SELECT ?o WHERE { ?s ?p ?o }")] == ["before"]
+    store.replace_graphs({EX + "h": _graph("after")})
+    assert sorted(str(r["o"]) for r in store.select("SELECT ?o WHERE { ?s ?p ?o }")) == [
+        "after", "before"]
+    store.close()
+
+
+def test_write_in_one_process_is_seen_by_another(settings) -> None:
+    store = open_store(settings)
+    store.replace_graphs({EX + "g": _graph("v1")})
+    other = open_store(settings)
+    assert len(other) == 1
+    store.replace_graphs({EX + "g": _graph("v2", "v3")})
+    assert len(other) == 2 and other.revision() == store.revision()
+    store.close()
+    other.close()
+
+
+def test_dump_restore_round_trip(loaded_store, tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    loaded_store.dump(buf)
+    fresh = open_store(make_settings(tmp_path / "other"))
+    fresh.restore(io.BytesIO(buf.getvalue()))
+    again = io.BytesIO()
+    fresh.dump(again)
+    assert sorted(buf.getvalue().splitlines()) == sorted(again.getvalue().splitlines())
+    assert len(fresh) == len(loaded_store) > 1000
+    fresh.close()
+
+
+def test_snapshots_are_collected(tmp_path: Path) -> None:
+    store = open_store(make_settings(tmp_path, query_timeout=0.0))
+    os.environ.pop("KG_NOTHING", None)
+    for i in range(5):
+        store.replace_graphs({EX + "g": _graph(str(i))})
+    # a snapshot is kept 60 s after it stops being current, so at most all 6 exist now
+    names = {p.name for p in (tmp_path / "oxigraph" / "snapshots").iterdir()}
+    assert store.revision() in names
+    store.close()
