@@ -60,6 +60,12 @@ SETTINGS: list[Setting] = [
     Setting("cases_dir", "", "Case files to load on first start (default: the bundled "
             "`data/cases`)."),
     Setting("log_json", False, "Structured (JSON) access logs.", _bool),
+    Setting("api_page_size", 50, "Items a page of a `/api/v1/` collection holds when the "
+            "request gives no `limit`.", int),
+    Setting("api_max_page_size", 500, "Largest `limit` a `/api/v1/` collection accepts "
+            "(larger is 400).", int),
+    Setting("describe_incoming_limit", 2000, "Most incoming triples a resource description "
+            "(`/id/...`) lists.", int),
 ]
 
 _BY_NAME = {s.name: s for s in SETTINGS}
