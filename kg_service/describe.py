@@ -283,12 +283,18 @@ class View:
     def page(self, iri: str) -> dict[str, Any]:
         """What resource.html shows about ``iri``."""
         s = URIRef(iri)
+        definition, shown = None, None
+        for prop in (SKOS.definition, CKM.description, RDFS.comment):
+            values = list(self.g.objects(s, prop))
+            if len(values) == 1 and isinstance(values[0], Literal):
+                definition, shown = str(values[0]), prop
+                break
         return {
             "iri": iri,
             "title": self.label(s),
             "types": self._values(self.g.objects(s, RDF.type), 0),
-            "definition": self.first_text(s, SKOS.definition, CKM.description, RDFS.comment),
-            "rows": self.rows(s, skip=[RDF.type, RDFS.label, *_SOURCE_PROPS]),
+            "definition": definition,
+            "rows": self.rows(s, skip=[RDF.type, RDFS.label, shown, *_SOURCE_PROPS]),
             "incoming": self.incoming(s),
             "citations": self.citations(s),
             "locators": sorted(str(v) for v in self.g.objects(s, CKM.sourceLocator)),
