@@ -98,7 +98,7 @@ def _graph_of(store: KGStore, iri: URIRef) -> str | None:
 def _current(store: KGStore, iri: URIRef, graph: str, props: list[URIRef]) -> list[Triple]:
     out: list[Triple] = []
     for p in props:
-        for r in store.select("SELECT ?x ?p ?o WHERE { GRAPH ?g { ?x ?p ?o } }", x=iri, p=p,
+        for r in store.select("SELECT ?x ?p ?o ?g WHERE { GRAPH ?g { ?x ?p ?o } }", x=iri, p=p,
                               g=URIRef(graph)):
             out.append((iri, p, r["o"]))
     return out

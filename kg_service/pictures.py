@@ -87,12 +87,12 @@ def styles_svg(styles: list[dict[str, object]]) -> str:
                          f'fill="{fill}" fill-opacity="0.35" stroke="#222" stroke-width="1.5"/>')
             caption = (("relatively high" if ik == "HighIntensity" else "relatively low")
                        + " · " + ("more explicit" if fk == "Explicit" else "more tacit"))
-            parts.append(f'<text x="{x0 + 8}" y="{y0 + 20}" font-size="12" '
+            parts.append(f'<text x="{x0 + 8}" y="{y1 - 10}" font-size="12" '
                          f'font-style="italic" fill="#333">{_e(caption)}</text>')
     parts.append(f'<text x="{mid_x}" y="{bottom + 40}" text-anchor="middle" font-weight="bold">'
                  'Type of knowledge: more explicit (plain) ← → more tacit (hatched)</text>')
-    parts.append(f'<text x="{left - 30}" y="{mid_y}" text-anchor="middle" font-weight="bold" '
-                 f'transform="rotate(-90 {left - 30} {mid_y})">'
+    parts.append(f'<text x="{left - 75}" y="{mid_y}" text-anchor="middle" font-weight="bold" '
+                 f'transform="rotate(-90 {left - 75} {mid_y})">'
                  'Intensity of interaction: relatively low ↓ ↑ relatively high</text>')
     parts.append(f'<text x="{left - 8}" y="{(top + mid_y) / 2}" text-anchor="end">high</text>')
     parts.append(f'<text x="{left - 8}" y="{(mid_y + bottom) / 2}" text-anchor="end">low</text>')
@@ -123,7 +123,7 @@ def styles_svg(styles: list[dict[str, object]]) -> str:
             parts.append(f'<rect x="{x0 + 40}" y="{y0 + 34}" width="{x1 - x0 - 80}" '
                          f'height="{y1 - y0 - 68}" rx="40" fill="none" stroke="#000" '
                          'stroke-width="2.5" stroke-dasharray="10 6"/>')
-        tw = 9 + 7.4 * max(len(label), 14)
+        tw = 44 + 7.2 * max(len(label) * 1.1, len(f"{n} practices · {where}") * 0.9)
         parts.append(f'<rect x="{cx - tw / 2:.1f}" y="{cy - 24:.1f}" width="{tw:.1f}" '
                      f'height="60" rx="8" fill="#fff" stroke="#000" stroke-width="1"/>')
         parts.append(f'<g fill="#fff" stroke="#000" stroke-width="2">'
@@ -163,8 +163,9 @@ KIND_NAMES = {"company": "Company", "network": "Value network", "case": "Case st
               "alignment": "Business-IT alignment", "process": "Knowledge process",
               "style": "CKM style", "knowledge": "Knowledge type",
               "element": "Business-model element", "other": "Other"}
-DASHES = ["", "8 4", "2 4", "12 4 2 4", "6 6", "1 3", "16 6", "4 2 4 8"]
-NODE_W, NODE_H, GAP, COL_W = 250, 46, 14, 340
+DASHES = ["", "8 4", "2 4", "12 4 2 4", "1 2", "16 4 2 4 2 4", "4 8", "20 4"]
+NODE_W, NODE_H, GAP, COL_W = 270, 58, 12, 360
+TERMINAL = {"style", "knowledge", "element", "case"}
 
 
 def _node_shape(kind: str, x: float, y: float) -> str:
@@ -194,16 +195,24 @@ def _node_shape(kind: str, x: float, y: float) -> str:
     return f'<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="4"/>'
 
 
-def _short(text: str, n: int = 34) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
+def _lines(text: str, n: int = 34) -> list[str]:
+    """``text`` in at most two lines of ``n`` characters (the second cut with …)."""
+    if len(text) <= n:
+        return [text]
+    cut = text.rfind(" ", 0, n)
+    cut = cut if cut > n // 2 else n
+    rest = text[cut:].strip()
+    return [text[:cut].strip(), rest if len(rest) <= n else rest[: n - 1] + "…"]
 
 
 def neighbourhood_svg(nb: Neighbourhood, predicate_labels: dict[str, str]) -> str:
     """A layered drawing: the centre on the left, then one column per hop; each node a
     link to its browse page, each edge's kind a dash pattern explained in the legend."""
     columns: dict[int, list[str]] = {}
-    for iri, (_label, _kind, depth) in nb.nodes.items():
-        columns.setdefault(depth, []).append(iri)
+    last = max(max(v[2] for v in nb.nodes.values()), 1)
+    for iri, (_label, kind, depth) in nb.nodes.items():
+        col = last if kind in TERMINAL and iri != nb.center else depth
+        columns.setdefault(col, []).append(iri)
     for items in columns.values():
         items.sort(key=lambda i: (KIND_ORDER.index(nb.nodes[i][1]), nb.nodes[i][0].lower()))
     tallest = max(len(v) for v in columns.values())
@@ -255,8 +264,10 @@ def neighbourhood_svg(nb: Neighbourhood, predicate_labels: dict[str, str]) -> st
                      f'<g fill="#fff" stroke="#000"{strong}>{_node_shape(kind, x, y)}</g>'
                      f'<text x="{x + NODE_W / 2}" y="{y + 17}" text-anchor="middle" '
                      f'font-size="10" letter-spacing="0.5">{_e(KIND_NAMES[kind].upper())}</text>'
-                     f'<text x="{x + NODE_W / 2}" y="{y + 35}" text-anchor="middle" '
-                     f'text-decoration="underline">{_e(_short(label))}</text></a>')
+                     + "".join(f'<text x="{x + NODE_W / 2}" y="{y + 33 + 15 * i}" '
+                               f'text-anchor="middle" text-decoration="underline">{_e(t)}</text>'
+                               for i, t in enumerate(_lines(label)))
+                     + "</a>")
     ly = 60 + body_h + 30
     parts.append(f'<text x="30" y="{ly}" font-weight="bold">Links</text>'
                  f'<text x="{30 + COL_W}" y="{ly}" font-weight="bold">Things</text>')
@@ -268,7 +279,7 @@ def neighbourhood_svg(nb: Neighbourhood, predicate_labels: dict[str, str]) -> st
                      f'<text x="120" y="{yy}">{_e(label_of(p, predicate_labels))}</text>')
     for i, k in enumerate(kinds):
         yy = ly + 10 + 26 * i
-        parts.append(f'<g transform="translate({30 + COL_W} {yy}) scale(0.3 0.4)" fill="#fff" '
+        parts.append(f'<g transform="translate({30 + COL_W} {yy}) scale(0.3 0.33)" fill="#fff" '
                      f'stroke="#000" stroke-width="4">{_node_shape(k, 0, 0)}</g>'
                      f'<text x="{30 + COL_W + 85}" y="{yy + 14}">{_e(KIND_NAMES[k])}</text>')
     parts.append("</svg>")
