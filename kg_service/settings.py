@@ -60,6 +60,28 @@ SETTINGS: list[Setting] = [
     Setting("cases_dir", "", "Case files to load on first start (default: the bundled "
             "`data/cases`)."),
     Setting("log_json", False, "Structured (JSON) access logs.", _bool),
+    Setting("store_query_url", "", "Remote store: SPARQL query endpoint (default: the "
+            "`store` URL without `sparql+`)."),
+    Setting("store_update_url", "", "Remote store: SPARQL Update endpoint (default: the "
+            "query endpoint; Virtuoso: `.../sparql-auth` with credentials)."),
+    Setting("store_graph_store_url", "", "Remote store: Graph Store Protocol endpoint used for "
+            "bulk loads (Virtuoso: `.../sparql-graph-crud-auth`); empty: loads go through "
+            "SPARQL Update in chunks."),
+    Setting("store_user", "", "Remote store: user name for updates (and queries)."),
+    Setting("store_password", "", "Remote store: password (prefer the environment variable "
+            "or a TOML file readable only by the service)."),
+    Setting("store_auth", "digest", "Remote store: HTTP authentication, `digest` (Virtuoso) "
+            "or `basic`."),
+    Setting("store_max_rows", 10000, "Remote store: the most rows the store returns for one "
+            "query (Virtuoso's `ResultSetMaxRows`); internal reads page past it and a user "
+            "result cut there is marked truncated.", int),
+    Setting("store_chunk", 500, "Remote store: most quads one SPARQL Update operation "
+            "carries (Virtuoso refuses much larger ones); bigger writes are staged first.",
+            int),
+    Setting("shutdown_timeout", 30.0, "Seconds `ckmkg serve` lets running requests finish "
+            "after SIGTERM before workers are stopped.", float),
+    Setting("queries_dir", "", "Directory of saved queries (`*.rq`) listed at `/queries` "
+            "(default: the bundled `queries/`)."),
     Setting("api_page_size", 50, "Items a page of a `/api/v1/` collection holds when the "
             "request gives no `limit`.", int),
     Setting("api_max_page_size", 500, "Largest `limit` a `/api/v1/` collection accepts "

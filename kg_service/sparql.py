@@ -1,0 +1,484 @@
+"""SPARQL 1.1 Protocol core: read a request, guard it, pick a result format, describe the service.
+
+No Flask here: the views in ``web/sparql.py`` hand over the method, content type, URL
+parameters and body; this module turns them into a :class:`ProtocolRequest`, checks it
+(:func:`guard`: SERVICE, LOAD and remote FROM never reach the network unless the host is in
+the ``service_allow`` setting; pyoxigraph really performs SERVICE calls, so this check is
+what keeps the network closed) and builds the store's :class:`QueryRequest`.
+
+Dataset rules (SPARQL 1.1 Protocol 2.1.4 and DESIGN.md): without any dataset the default
+graph is the union of the named graphs; a dataset named by the protocol
+(``default-graph-uri``/``named-graph-uri``) replaces the query's FROM/FROM NAMED entirely;
+FROM/FROM NAMED in the text replace the union (Oxigraph's union flag would override FROM,
+so it is switched off then). Protocol graph IRIs are names of stored graphs (an unknown one
+is an empty graph, as the W3C protocol tests expect); FROM naming a graph that is neither
+stored nor under the base IRI is refused as a remote fetch unless its host is allowed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.parse
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import rdflib
+from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, RDFS, XSD
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
+
+from kg_service.errors import BadQuery, BadRequest, NotAcceptable, UnsupportedMediaType
+from kg_service.namespaces import PREFIXES, SD, VOID
+from kg_service.results import GRAPH_FORMATS, RESULT_FORMATS
+from kg_service.settings import Settings
+from kg_service.sparql_text import SparqlText, analyse
+from kg_service.store import KGStore, QueryRequest
+
+# A graph no one stores: naming it gives an empty default graph or no named graphs.
+EMPTY_GRAPH = "urn:x-ckm:empty-graph"
+FORMATS_NS = "http://www.w3.org/ns/formats/"
+
+# Media types a client may ask for, in the order ties are broken: {media type: format}.
+RESULT_MEDIA = {**{m: n for n, m in RESULT_FORMATS.items()},
+                "application/json": "json", "application/xml": "xml", "text/xml": "xml"}
+GRAPH_MEDIA = {**{m: n for n, m in GRAPH_FORMATS.items()},
+               "application/x-turtle": "turtle", "text/n3": "turtle",
+               "application/json": "jsonld", "application/xml": "rdfxml", "text/xml": "rdfxml",
+               "text/plain": "ntriples"}
+# Names accepted by format= (and output=), as Fuseki, Virtuoso and SPARQLWrapper send them.
+RESULT_NAMES = {"json": "json", "srj": "json", "xml": "xml", "srx": "xml", "csv": "csv",
+                "tsv": "tsv"}
+GRAPH_NAMES = {"turtle": "turtle", "ttl": "turtle", "n3": "turtle", "ntriples": "ntriples",
+               "nt": "ntriples", "n-triples": "ntriples", "jsonld": "jsonld",
+               "json-ld": "jsonld", "json": "jsonld", "rdfxml": "rdfxml", "rdf": "rdfxml",
+               "xml": "rdfxml", "rdf+xml": "rdfxml", "trig": "trig", "nquads": "nquads",
+               "nq": "nquads", "n-quads": "nquads"}
+_FORMAT_IRIS = {"json": "SPARQL_Results_JSON", "xml": "SPARQL_Results_XML",
+                "csv": "SPARQL_Results_CSV", "tsv": "SPARQL_Results_TSV", "turtle": "Turtle",
+                "ntriples": "N-Triples", "jsonld": "JSON-LD", "rdfxml": "RDF_XML",
+                "trig": "TriG", "nquads": "N-Quads"}
+_DATASET_PARAMS = ("default-graph-uri", "named-graph-uri", "using-graph-uri",
+                   "using-named-graph-uri")
+_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|^`\\]*$")
+_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_NETWORK_SCHEMES = {"http", "https", "ftp", "ftps", "file", "ws", "wss"}
+
+
+@dataclass
+class ProtocolRequest:
+    """One protocol operation: a query, an update, or (neither) the service description."""
+
+    operation: str  # "query", "update" or "service"
+    text: str = ""
+    default_graph: list[str] = field(default_factory=list)
+    named_graph: list[str] = field(default_factory=list)
+    using_graph: list[str] = field(default_factory=list)
+    using_named_graph: list[str] = field(default_factory=list)
+    format: str | None = None  # format= / output= as sent
+    message: str | None = None  # an update's change message (message=)
+    timeout: float | None = None  # a client's lower time limit (timeout=, seconds)
+
+
+def _decode(body: bytes, what: str) -> str:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"The {what} is not UTF-8 (byte {exc.start}).") from exc
+    return text.removeprefix("\ufeff")
+
+
+def _one(params: Mapping[str, list[str]], name: str) -> str | None:
+    values = params.get(name) or []
+    if len(values) > 1:
+        raise BadRequest(f"The request has {len(values)} '{name}' parameters; send one.")
+    return values[0] if values else None
+
+
+def _iri_list(params: Mapping[str, list[str]], name: str) -> list[str]:
+    out = []
+    for value in params.get(name) or []:
+        if not _IRI.match(value):
+            raise BadRequest(f"{name}={value!r} is not an absolute IRI.")
+        out.append(value)
+    return out
+
+
+def read_request(method: str, mimetype: str | None, charset: str | None,
+                 args: Mapping[str, list[str]], body: bytes) -> ProtocolRequest:
+    """Read a SPARQL 1.1 Protocol request (GET, POST form, POST direct).
+
+    ``args`` are the URL parameters (every value of each), ``mimetype``/``charset`` the
+    request's Content-Type. Raises BadRequest (missing, repeated or conflicting
+    parameters, an update by GET, bad UTF-8) and UnsupportedMediaType (another body type
+    or charset).
+    """
+    method = method.upper()
+    params: dict[str, list[str]] = {k: list(v) for k, v in args.items()}
+    direct: tuple[str, str] | None = None
+    if method in ("GET", "HEAD"):
+        if "update" in params:
+            raise BadRequest("SPARQL Update is never accepted by GET: POST it as "
+                             "application/sparql-update or as the form field 'update'.")
+    elif method == "POST":
+        mimetype = (mimetype or "").lower()
+        if charset and charset.lower().replace("-", "") not in ("utf8", "usascii"):
+            raise UnsupportedMediaType(f"charset={charset} is not supported; send UTF-8.")
+        if mimetype == "application/x-www-form-urlencoded":
+            try:
+                pairs = urllib.parse.parse_qsl(_decode(body, "form body"),
+                                               keep_blank_values=True, errors="strict")
+            except UnicodeDecodeError as exc:
+                raise BadRequest("The form body has a %-escape that is not UTF-8.") from exc
+            for key, value in pairs:
+                params.setdefault(key, []).append(value)
+        elif mimetype in ("application/sparql-query", "application/sparql-update"):
+            kind = "query" if mimetype.endswith("query") else "update"
+            for clash in ("query", "update"):
+                if clash in params:
+                    raise BadRequest(f"A {mimetype} body cannot come with a '{clash}' "
+                                     "URL parameter.")
+            direct = (kind, _decode(body, kind))
+        else:
+            raise UnsupportedMediaType(
+                "POST a query as application/sparql-query or application/x-www-form-urlencoded "
+                "(field 'query'), an update as application/sparql-update or a form field "
+                f"'update'; got {mimetype or 'no Content-Type'}.")
+    else:
+        raise BadRequest(f"{method} is not a SPARQL Protocol method (GET or POST).")
+    query, update = _one(params, "query"), _one(params, "update")
+    if direct:
+        query, update = (direct[1], None) if direct[0] == "query" else (None, direct[1])
+    if query is not None and update is not None:
+        raise BadRequest("A request carries a query or an update, not both.")
+    req = ProtocolRequest("query" if query is not None else
+                          "update" if update is not None else "service",
+                          query if query is not None else update or "")
+    req.default_graph = _iri_list(params, "default-graph-uri")
+    req.named_graph = _iri_list(params, "named-graph-uri")
+    req.using_graph = _iri_list(params, "using-graph-uri")
+    req.using_named_graph = _iri_list(params, "using-named-graph-uri")
+    if req.operation == "service" and method == "POST":
+        raise BadRequest("The POST body has no 'query' or 'update'.")
+    if req.operation != "update" and (req.using_graph or req.using_named_graph):
+        raise BadRequest("using-graph-uri/using-named-graph-uri go with an update only.")
+    if req.operation == "update" and (req.default_graph or req.named_graph):
+        raise BadRequest("default-graph-uri/named-graph-uri go with a query; an update takes "
+                         "using-graph-uri/using-named-graph-uri.")
+    if req.operation == "query" and not req.text.strip():
+        raise BadRequest("The query is empty.")
+    req.format = _one(params, "format") or _one(params, "output")
+    req.message = _one(params, "message")
+    timeout = _one(params, "timeout")
+    req.timeout = parse_timeout(timeout) if timeout else None
+    return req
+
+
+def parse_timeout(value: str) -> float:
+    """A client's ``timeout=`` in seconds; BadRequest unless a positive number."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0 or seconds != seconds or seconds == float("inf"):
+        raise BadRequest(f"timeout={value!r} is not a positive number of seconds.")
+    return seconds
+
+
+# --------------------------------------------------------------------------- the guard
+def read_text(text: str) -> SparqlText:
+    """Lexical reading of a query/update; codepoint escapes (\\uXXXX) are read both ways."""
+    info = analyse(text)
+    decoded = _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
+    if decoded != text:
+        other = analyse(decoded)
+        for name in ("service", "load", "from_default", "from_named"):
+            getattr(info, name).extend(getattr(other, name))
+    return info
+
+
+def _host_allowed(iri: str, settings: Settings) -> bool:
+    parts = urllib.parse.urlsplit(iri)
+    allow = {h.lower() for h in settings.service_allow}
+    host = (parts.hostname or "").lower()
+    return bool(host) and (host in allow or parts.netloc.lower() in allow)
+
+
+def guard(info: SparqlText, settings: Settings,
+          stored_graphs: Callable[[], set[str]] = set) -> None:
+    """Refuse what would reach the network: SERVICE, LOAD, remote FROM/FROM NAMED/USING.
+
+    A SERVICE or LOAD IRI passes only when its host is in ``service_allow``; a SERVICE on a
+    variable or an IRI the lexer cannot resolve never passes. A FROM IRI passes when it names
+    a stored graph, lies under the base IRI, has no network scheme, or its host is allowed.
+    Raises BadQuery saying which IRI was refused and why.
+    """
+    hint = ("the KG_SERVICE_ALLOW setting (service_allow) is "
+            + (", ".join(settings.service_allow) if settings.service_allow else "empty"))
+    for word, iris in (("SERVICE", info.service), ("LOAD", info.load)):
+        for iri in iris:
+            if iri is None:
+                raise BadQuery(f"{word} refused: only a literal IRI whose host is allowed can "
+                               f"be called (not a variable or an unresolved name); {hint}.",
+                               refused=word)
+            if not _host_allowed(iri, settings):
+                host = urllib.parse.urlsplit(iri).hostname or "(no host)"
+                raise BadQuery(f"{word} <{iri}> refused: host {host} is not allowed; {hint}. "
+                               "This server never calls other servers otherwise.",
+                               refused=iri)
+    graphs: set[str] | None = None
+    for iri in info.from_default + info.from_named:
+        if iri is None:
+            raise BadQuery("FROM/USING refused: its graph name could not be resolved.")
+        scheme = urllib.parse.urlsplit(iri).scheme.lower()
+        if (iri.startswith(settings.base_iri) or scheme not in _NETWORK_SCHEMES
+                or _host_allowed(iri, settings)):
+            continue
+        if graphs is None:
+            graphs = stored_graphs()
+        if iri not in graphs:
+            raise BadQuery(f"FROM <{iri}> names no graph of this store, and this server does "
+                           f"not fetch remote graphs ({hint}).", refused=iri)
+
+
+# --------------------------------------------------------------------------- formats
+def kind_of(info: SparqlText) -> str:
+    """``results`` for SELECT/ASK, ``graph`` for CONSTRUCT/DESCRIBE."""
+    return "graph" if info.form in ("CONSTRUCT", "DESCRIBE") else "results"
+
+
+def choose_format(kind: str, accept: str | None, format_param: str | None = None,
+                  extra: Mapping[str, str] | None = None) -> str:
+    """The result format for ``kind`` from ``format=`` (a name or a media type) or Accept.
+
+    Accept q-values and specificity decide; ties go to SPARQL JSON / Turtle. ``extra``
+    ({media type: name}) offers more (e.g. HTML) after the data formats. Raises
+    NotAcceptable (406) when nothing offered fits.
+    """
+    media = dict(RESULT_MEDIA if kind == "results" else GRAPH_MEDIA)
+    names = dict(RESULT_NAMES if kind == "results" else GRAPH_NAMES)
+    for m, n in (extra or {}).items():
+        media.setdefault(m, n)
+        names.setdefault(n, n)
+    offered = list(RESULT_FORMATS.values() if kind == "results" else GRAPH_FORMATS.values())
+    if format_param:
+        key = format_param.strip().lower()
+        if key in names:
+            return names[key]
+        if key.split(";")[0].strip() in media:
+            return media[key.split(";")[0].strip()]
+        raise NotAcceptable(f"format={format_param!r} does not fit a {kind} query; use one of "
+                            + ", ".join(sorted(set(names)) + offered), available=offered)
+    if not accept or not accept.strip():
+        return next(iter(media.values()))
+    parsed = parse_accept_header(accept, MIMEAccept)
+    best = parsed.best_match(list(media), default=None)
+    if best is None:
+        raise NotAcceptable(f"None of the media types this {kind} query can be written in is "
+                            f"acceptable ({accept}); offered: " + ", ".join(offered),
+                            available=offered)
+    return media[best]
+
+
+def media_type(fmt: str) -> str:
+    """The media type of a result format name."""
+    return RESULT_FORMATS.get(fmt) or GRAPH_FORMATS[fmt]
+
+
+# --------------------------------------------------------------------------- queries
+def _prologue(info: SparqlText, text: str) -> tuple[str, int]:
+    """The project's prefixes the text uses without declaring, on one line (so 1 line shift)."""
+    used = {p for p in PREFIXES if p not in info.prefixes and re.search(
+        rf"(?<![\w:<]){re.escape(p)}:", text)}
+    if not used:
+        return "", 0
+    return " ".join(f"PREFIX {p}: <{PREFIXES[p]}>" for p in sorted(used)) + "\n", 1
+
+
+def query_request(req: ProtocolRequest, settings: Settings, accept: str | None,
+                  stored_graphs: Callable[[], set[str]] = set,
+                  extra: Mapping[str, str] | None = None) -> tuple[QueryRequest, int]:
+    """The store request for a protocol query, and the number of lines put before the text.
+
+    Undeclared uses of the project's prefixes (``ckm:``, ``rdfs:``...) are declared for the
+    user. Raises BadQuery (an update sent as a query, a refused SERVICE/FROM),
+    NotAcceptable, BadRequest.
+    """
+    info = read_text(req.text)
+    if info.form == "UPDATE":
+        raise BadQuery("This is a SPARQL Update: POST it as application/sparql-update or as "
+                       "the form field 'update'.")
+    guard(info, settings, stored_graphs)
+    fmt = choose_format(kind_of(info), accept, req.format, extra)
+    prologue, shift = _prologue(info, req.text)
+    qr = QueryRequest(prologue + req.text, fmt, prefixes=dict(PREFIXES))
+    if req.default_graph or req.named_graph:  # the protocol's dataset replaces the query's
+        qr.default_graph = req.default_graph or [EMPTY_GRAPH]
+        qr.named_graphs = req.named_graph or [EMPTY_GRAPH]
+        qr.union = False
+    elif info.has_dataset:
+        qr.union = False
+    if req.timeout is not None:
+        qr.timeout = min(req.timeout, float(settings.query_timeout))
+    return qr, shift
+
+
+def run_query(store: KGStore, qr: QueryRequest, shift: int = 0) -> Any:
+    """Run a built request; a syntax error's line is given in the user's own text.
+
+    Raises BadQuery (with line/column), TimedOut, KGError.
+    """
+    try:
+        return store.run_query(qr)
+    except BadQuery as err:
+        line = err.extra.get("line")
+        if shift and isinstance(line, int):
+            err.extra["line"] = max(1, line - shift)
+        if isinstance(err.extra.get("line"), int):
+            where = f"line {err.extra['line']}, column {err.extra.get('column')}"
+            if where not in err.detail:
+                err.detail = f"{err.detail} (at {where})"
+                err.args = (err.detail,)
+        raise
+
+
+def update_text(req: ProtocolRequest, settings: Settings,
+                stored_graphs: Callable[[], set[str]] = set) -> str:
+    """The update's text once it passed the guard (SERVICE, LOAD, remote USING).
+
+    using-graph-uri/using-named-graph-uri conflict with USING/WITH in the text (400) and
+    are otherwise not supported: changesets take the update text alone. Raises BadQuery,
+    BadRequest.
+    """
+    if not req.text.strip():
+        raise BadRequest("The update is empty.")
+    info = read_text(req.text)
+    if req.using_graph or req.using_named_graph:
+        if info.from_default or re.search(r"(?i)\bWITH\s*<", req.text):
+            raise BadRequest("using-graph-uri/using-named-graph-uri conflict with USING/WITH "
+                             "in the update.")
+        raise BadRequest("using-graph-uri/using-named-graph-uri are not supported here: "
+                         "write USING <graph> in the update itself.")
+    guard(info, settings, stored_graphs)
+    return req.text
+
+
+# --------------------------------------------------------------------------- description
+_COUNTS: dict[str, list[tuple[str, int]]] = {}
+
+
+def graph_counts(store: KGStore) -> list[tuple[str, int]]:
+    """(graph IRI, triples) of every named graph, cached per store revision."""
+    rev = store.revision()
+    if rev not in _COUNTS:
+        rows = store.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } "
+                            "GROUP BY ?g ORDER BY ?g")
+        _COUNTS.clear()
+        _COUNTS[rev] = [(str(r["g"]), int(r["n"])) for r in rows if isinstance(r["g"], URIRef)]
+    return _COUNTS[rev]
+
+
+def service_description(store: KGStore, endpoint: str, settings: Settings) -> rdflib.Graph:
+    """The SPARQL 1.1 Service Description (``sd:Service``) of the endpoint at ``endpoint``."""
+    g = rdflib.Graph()
+    g.bind("sd", SD)
+    g.bind("void", VOID)
+    g.bind("dcterms", DCTERMS)
+    svc = URIRef(endpoint)
+    g.add((svc, RDF.type, SD.Service))
+    g.add((svc, SD.endpoint, svc))
+    g.add((svc, DCTERMS.title, Literal("CKM knowledge graph SPARQL endpoint", lang="en")))
+    for lang in ("SPARQL11Query", "SPARQL11Update"):
+        g.add((svc, SD.supportedLanguage, SD[lang]))
+    g.add((svc, SD.feature, SD.UnionDefaultGraph))
+    if settings.service_allow:
+        g.add((svc, SD.feature, SD.BasicFederatedQuery))
+    for fmt in [*RESULT_FORMATS, *GRAPH_FORMATS]:
+        g.add((svc, SD.resultFormat, URIRef(FORMATS_NS + _FORMAT_IRIS[fmt])))
+    g.add((svc, RDFS.comment, Literal(
+        f"Queries stop after {settings.query_timeout:g} s (503) and return at most "
+        f"{settings.result_limit} rows or triples (a cut result says so in the "
+        "KG-Result-Truncated header and in the body). Requests over "
+        f"{settings.max_body} bytes are refused (413). SERVICE, LOAD and remote FROM reach "
+        "only hosts listed in the service_allow setting. The default graph is the union of "
+        "the named graphs.", lang="en")))
+    dataset, default = BNode(), BNode()
+    g.add((svc, SD.defaultDataset, dataset))
+    g.add((dataset, RDF.type, SD.Dataset))
+    g.add((dataset, SD.defaultGraph, default))
+    g.add((default, RDF.type, SD.Graph))
+    total = 0
+    for iri, n in graph_counts(store):
+        total += n
+        named, graph = BNode(), BNode()
+        g.add((dataset, SD.namedGraph, named))
+        g.add((named, RDF.type, SD.NamedGraph))
+        g.add((named, SD.name, URIRef(iri)))
+        g.add((named, SD.graph, graph))
+        g.add((graph, RDF.type, SD.Graph))
+        g.add((graph, VOID.triples, Literal(n, datatype=XSD.integer)))
+    g.add((default, RDFS.comment, Literal(
+        f"The union of the named graphs ({total} quads in all).", lang="en")))
+    return g
+
+
+# --------------------------------------------------------------------------- command line
+def _cell(term: dict[str, Any] | None) -> str:
+    if term is None:
+        return ""
+    value = str(term["value"])
+    if term["type"] == "uri":
+        for prefix, ns in PREFIXES.items():
+            if value.startswith(ns) and re.fullmatch(r"[\w\-./]*", value[len(ns):]):
+                return f"{prefix}:{value[len(ns):]}"
+        return f"<{value}>"
+    if term["type"] == "bnode":
+        return f"_:{value}"
+    return value
+
+
+def render_table(body: bytes) -> str:
+    """SPARQL JSON results as an aligned text table (ASK: true/false)."""
+    data = json.loads(body)
+    if "boolean" in data:
+        return ("true" if data["boolean"] else "false") + "\n"
+    names = data["head"]["vars"]
+    rows = [[_cell(b.get(v)) for v in names] for b in data["results"]["bindings"]]
+    widths = [max([len(n), *(len(r[i]) for r in rows)]) for i, n in enumerate(names)]
+    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()  # noqa: E731
+    out = [line(names), line(["-" * w for w in widths]), *map(line, rows)]
+    tail = f"({len(rows)} row{'s' if len(rows) != 1 else ''}"
+    tail += ", truncated at the result limit)" if data.get("truncated") else ")"
+    return "\n".join([*out, tail]) + "\n"
+
+
+def run_cli_query(store: KGStore, sparql: str | None, saved: str | None,
+                  params: dict[str, str], fmt: str) -> str:
+    """Run a query (or the saved query ``saved`` with ``params``) for ``ckmkg query``.
+
+    ``fmt`` is ``table`` (aligned text; Turtle for graph results) or a format name. Raises
+    BadQuery, BadRequest (bad parameter or format), NotFound (no such saved query), TimedOut.
+    """
+    from kg_service.saved_queries import get_saved_query
+
+    settings = store.settings
+    if saved:
+        sq = get_saved_query(settings, saved)
+        kind, text, subs = sq.kind, sq.text, sq.bind(params)
+    else:
+        if params:
+            raise BadRequest("--param goes with --saved.")
+        kind, text, subs = kind_of(read_text(sparql or "")), sparql or "", {}
+    want = ("json" if kind == "results" else "turtle") if fmt == "table" else fmt
+    if want not in (RESULT_FORMATS if kind == "results" else GRAPH_FORMATS):
+        raise BadRequest(f"--format {fmt} does not fit a {kind} query.")
+    qr, shift = query_request(ProtocolRequest("query", text, format=want), settings, None,
+                              lambda: set(store.named_graphs()))
+    qr.substitutions = subs
+    out = run_query(store, qr, shift)
+    body = out.read()
+    if fmt == "table" and kind == "results":
+        return render_table(body)
+    return body.decode("utf-8")
