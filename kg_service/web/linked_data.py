@@ -23,6 +23,12 @@ from kg_service.web.common import cached, cors, get_settings, get_store, negotia
 
 bp = Blueprint("linked_data", __name__)
 
+
+@bp.after_request
+def _cors(resp: Response) -> Response:
+    """Open CORS on every answer of this blueprint, errors included."""
+    return cors(resp)
+
 OFFERS = {"html": "text/html", **{k: v[0] for k, v in core.RDF_FORMATS.items()},
           "json": "application/json", "text": "text/plain"}
 RDF_OFFERS = {k: v for k, v in OFFERS.items() if k != "html"}
