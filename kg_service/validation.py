@@ -1,0 +1,153 @@
+"""Checks a changeset must pass before it is applied: SHACL and HermiT.
+
+SHACL (``cases.validate_shacl``) runs on the focus nodes of the change only: the subjects
+and objects the change touches, with their own triples, the triples pointing at them and
+the triples of their neighbours (for ``sh:class``), as the data will be after the change.
+Only violations on those nodes that were not there before the change refuse it. When the
+ontology changes, or the change touches more than ``_FOCUS_LIMIT`` nodes, all data is
+checked.
+
+HermiT (``reasoning.check_consistency``) runs when the change adds to the ontology or adds
+types, class axioms or links between individuals: on the ontology as it will be plus the
+ABox around the individuals the change touches. Removals alone cannot make an OWL ontology
+inconsistent or a class unsatisfiable (OWL is monotonic), so they skip HermiT.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Iterable
+
+import rdflib
+from rdflib import OWL, RDF, RDFS, BNode, Literal, URIRef
+from rdflib.term import Node
+
+from kg_service.errors import ValidationFailed
+from kg_service.namespaces import ONTOLOGY_GRAPH
+from kg_service.sparql_update import Quad, is_protected, user_graphs
+
+_FOCUS_LIMIT = 2000
+_AXIOMS = {RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.range}
+_CHUNK = 200
+
+
+def _about(store: Any, nodes: Iterable[Node], incoming: bool = False) -> set[Quad]:
+    """Quads (in writable graphs) with these nodes as subject (or, with incoming, object)."""
+    nodes = list(dict.fromkeys(n for n in nodes if not isinstance(n, Literal)))
+    var = "o" if incoming else "s"
+    out: set[Quad] = set()
+    plain = [n for n in nodes if isinstance(n, URIRef)]
+    for i in range(0, len(plain), _CHUNK):
+        values = " ".join(n.n3() for n in plain[i:i + _CHUNK])
+        for r in store.select(f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?{var} {{ {values} }} "
+                              "GRAPH ?g { ?s ?p ?o } }"):
+            out.add((r["s"], r["p"], r["o"], str(r["g"])))
+    for n in nodes:
+        if isinstance(n, BNode):
+            for r in store.select("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }", **{var: n}):
+                out.add((r.get("s", n), r["p"], r.get("o", n), str(r["g"])))
+    return {q for q in out if not is_protected(q[3])}
+
+
+def _after(quads: set[Quad], removed: set[Quad], added: set[Quad],
+           keep: Any = None) -> rdflib.Graph:
+    g = rdflib.Graph()
+    for q in (quads - removed) | {q for q in added if keep is None or keep(q)}:
+        if q[3] != ONTOLOGY_GRAPH:
+            g.add(q[:3])
+    return g
+
+
+def _graph_of(store: Any, names: Iterable[str]) -> set[Quad]:
+    return {(s, p, o, g) for g in names for s, p, o in store.graph(g)}
+
+
+def ontology_after(store: Any, removed: set[Quad], added: set[Quad]) -> rdflib.Graph:
+    """The ontology graph as it will be after the change."""
+    g = store.graph(ONTOLOGY_GRAPH)
+    for q in removed:
+        if q[3] == ONTOLOGY_GRAPH:
+            g.remove(q[:3])
+    for q in added:
+        if q[3] == ONTOLOGY_GRAPH:
+            g.add(q[:3])
+    return g
+
+
+def _needs_reasoner(added: set[Quad]) -> bool:
+    for _s, p, o, g in added:
+        if g == ONTOLOGY_GRAPH or p == RDF.type or not isinstance(o, Literal):
+            return True
+        if str(p).startswith(str(OWL)) or p in _AXIOMS:
+            return True
+    return False
+
+
+def check_change(store: Any, removed: Iterable[Quad], added: Iterable[Quad]) -> dict[str, Any]:
+    """Validate a normalised change against the store; returns what was checked and timings.
+
+    Raises ValidationFailed (SHACL violations with focus node, path, message and shape;
+    an inconsistent ontology/ABox; unsatisfiable classes by IRI) and ReasonerFailed when
+    HermiT cannot run.
+    """
+    from kg_service.cases import validate_shacl
+    from kg_service.reasoning import check_consistency
+
+    removed, added = set(removed), set(added)
+    touched = removed | added
+    onto_changed = any(q[3] == ONTOLOGY_GRAPH for q in touched)
+    data_touched = any(q[3] != ONTOLOGY_GRAPH for q in touched)
+    report: dict[str, Any] = {"shacl": None, "hermit": None}
+    ontology = ontology_after(store, removed, added) if (onto_changed or data_touched) else None
+    if onto_changed or data_touched:
+        started = time.perf_counter()
+        focus = {n for q in touched if q[3] != ONTOLOGY_GRAPH for n in (q[0], q[2])
+                 if not isinstance(n, Literal)}
+        whole = onto_changed or len(focus) > _FOCUS_LIMIT
+        if whole:
+            names = [g for g in user_graphs(store) if g != ONTOLOGY_GRAPH]
+            before = _graph_of(store, names)
+        else:
+            own = _about(store, focus) | {q for q in added if q[0] in focus}
+            objects = {q[2] for q in own if not isinstance(q[2], Literal)} - focus
+            before = own | _about(store, objects) | _about(store, focus, incoming=True)
+        data = _after(before, removed, added, None if whole else
+                      (lambda q: q[0] in focus or q[2] in focus))
+        found = [v for v in validate_shacl(data, ontology)
+                 if v.get("severity") in (None, "Violation")
+                 and (whole or v["focus"] in {str(n) for n in focus})]
+        if found:
+            old = _after(before, set(), set())
+            known = {(v["focus"], v["path"], v["shape"], v["value"])
+                     for v in validate_shacl(old, store.graph(ONTOLOGY_GRAPH))}
+            found = [v for v in found
+                     if (v["focus"], v["path"], v["shape"], v["value"]) not in known]
+        if found:
+            raise ValidationFailed(
+                f"The change breaks {len(found)} SHACL constraint(s): "
+                + "; ".join(f"{v['focus']} {v['path'] or ''}: {v['message']}"
+                            for v in found[:5]),
+                violations=found, nothing_applied=True)
+        report["shacl"] = {"nodes": "all" if whole else len(focus),
+                           "seconds": round(time.perf_counter() - started, 3)}
+    if added and _needs_reasoner(added):
+        individuals = {n for q in added if q[3] != ONTOLOGY_GRAPH for n in (q[0], q[2])
+                       if not isinstance(n, Literal)}
+        abox = _about(store, individuals) | {q for q in added if q[3] != ONTOLOGY_GRAPH}
+        near = {q[2] for q in abox if not isinstance(q[2], Literal)} - individuals
+        abox |= _about(store, near) | _about(store, individuals, incoming=True)
+        graph = (ontology if ontology is not None
+                 else ontology_after(store, removed, added)) + _after(abox, removed, added)
+        result = check_consistency(graph)
+        if not result.ok:
+            if not result.consistent:
+                detail = "The change makes the ontology and data inconsistent. "
+            else:
+                detail = ("The change makes these classes unsatisfiable: "
+                          + ", ".join(result.unsatisfiable) + ". ")
+            raise ValidationFailed(detail + result.explanation, consistent=result.consistent,
+                                   unsatisfiable=result.unsatisfiable,
+                                   explanation=result.explanation, nothing_applied=True)
+        report["hermit"] = {"seconds": round(result.seconds, 3),
+                            "triples": len(graph)}
+    return report
