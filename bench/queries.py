@@ -1,0 +1,52 @@
+"""The benchmark queries: the same text is sent to every system.
+
+Every query names its prefixes (rdflib-endpoint does not predeclare ours) and reads the
+default graph, which is the union of the named graphs on both sides (Oxigraph with
+``use_default_graph_as_union``, rdflib with ``Dataset(default_union=True)``). The IRIs are
+those the generator always writes (case 0's first company and practice).
+"""
+
+from __future__ import annotations
+
+PROLOGUE = """PREFIX ckm: <https://w3id.org/ckm/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+"""
+COMPANY = "<https://w3id.org/ckm/id/company/s00000-c0>"
+PRACTICE = "<https://w3id.org/ckm/id/practice/s00000-p0>"
+CASE_GRAPH = "https://w3id.org/ckm/id/case/synthetic-00000"
+
+#: name -> (description, query text, kind: "select" or "graph")
+QUERIES: dict[str, tuple[str, str, str]] = {
+    "lookup": ("every property of one company",
+               PROLOGUE + f"SELECT ?p ?o WHERE {{ {COMPANY} ?p ?o }}", "select"),
+    "join": ("7 patterns: cases, practices, companies of one industry, high-intensity "
+             "styles, knowledge types, value creation",
+             PROLOGUE + """SELECT ?case ?practice ?company ?style ?knowledge WHERE {
+  ?case ckm:hasPractice ?practice .
+  ?practice ckm:practicedBy ?company .
+  ?company ckm:industry "telecommunications" .
+  ?practice ckm:exhibitsStyle ?style .
+  ?style ckm:interactionIntensity ckm:HighIntensity .
+  ?practice ckm:involvesKnowledge ?knowledge .
+  ?practice ckm:supportsElement ckm:ValueCreation .
+}""", "select"),
+    "aggregate": ("companies and practices per style over the whole graph",
+                  PROLOGUE + """SELECT ?style (COUNT(DISTINCT ?company) AS ?companies)
+       (COUNT(?practice) AS ?practices) WHERE {
+  ?practice ckm:exhibitsStyle ?style ; ckm:practicedBy ?company .
+} GROUP BY ?style ORDER BY DESC(?practices)""", "select"),
+    "path": ("co-production network reachable from one company, (^practicedBy/coProducesWith)+",
+             PROLOGUE + f"""SELECT DISTINCT ?partner WHERE {{
+  {COMPANY} (^ckm:practicedBy/ckm:coProducesWith)+ ?partner .
+}}""", "select"),
+    "describe": ("DESCRIBE one practice", f"DESCRIBE {PRACTICE}", "graph"),
+}
+
+#: media types asked for over HTTP
+ACCEPT = {"select": "application/sparql-results+json", "graph": "application/n-triples"}
+
+
+def edit_update(n: int) -> str:
+    """A small SPARQL Update (one triple) on case 0's graph; ``n`` makes it unique."""
+    return (PROLOGUE + f'INSERT DATA {{ GRAPH <{CASE_GRAPH}> {{ {PRACTICE} ckm:benefit '
+            f'"benchmark edit {n}" }} }}')
