@@ -64,6 +64,8 @@ _DATASET_PARAMS = ("default-graph-uri", "named-graph-uri", "using-graph-uri",
                    "using-named-graph-uri")
 _IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|^`\\]*$")
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+# Prefixes for Turtle/TriG/RDF-XML/JSON-LD output ("ckmid:" would need escaped slashes).
+OUTPUT_PREFIXES = {k: v for k, v in PREFIXES.items() if k != "ckmid"}
 _NETWORK_SCHEMES = {"http", "https", "ftp", "ftps", "file", "ws", "wss"}
 
 
@@ -313,7 +315,7 @@ def query_request(req: ProtocolRequest, settings: Settings, accept: str | None,
     guard(info, settings, stored_graphs)
     fmt = choose_format(kind_of(info), accept, req.format, extra)
     prologue, shift = _prologue(info, req.text)
-    qr = QueryRequest(prologue + req.text, fmt, prefixes=dict(PREFIXES))
+    qr = QueryRequest(prologue + req.text, fmt, prefixes=dict(OUTPUT_PREFIXES))
     if req.default_graph or req.named_graph:  # the protocol's dataset replaces the query's
         qr.default_graph = req.default_graph or [EMPTY_GRAPH]
         qr.named_graphs = req.named_graph or [EMPTY_GRAPH]

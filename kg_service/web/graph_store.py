@@ -14,8 +14,7 @@ from flask import Blueprint, Response, request
 from werkzeug.exceptions import MethodNotAllowed
 
 from kg_service.errors import BadRequest, NotFound, Unavailable, UnsupportedMediaType
-from kg_service.namespaces import PREFIXES
-from kg_service.sparql import EMPTY_GRAPH, choose_format, media_type, run_query
+from kg_service.sparql import EMPTY_GRAPH, OUTPUT_PREFIXES, choose_format, media_type, run_query
 from kg_service.store import QueryRequest
 from kg_service.web.common import cached, cors, get_store, media_type_with_charset, require_role
 
@@ -105,7 +104,7 @@ def _read(iri: str | None) -> Response:
         qr = QueryRequest("CONSTRUCT WHERE { ?s ?p ?o }", fmt, default_graph=[iri],
                           named_graphs=[EMPTY_GRAPH], union=False)
     qr.limit = 1 << 62  # a graph is returned whole
-    qr.prefixes = dict(PREFIXES)
+    qr.prefixes = dict(OUTPUT_PREFIXES)
     out = run_query(store, qr)
     resp = Response(out.chunks(), content_type=media_type_with_charset(media_type(fmt)))
     resp.headers["KG-Result-Count"] = str(out.count)
