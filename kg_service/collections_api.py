@@ -122,7 +122,10 @@ COLLECTIONS: dict[str, Collection] = {c.name: c for c in (
     Collection("business-model-elements", "Business-model elements",
                "?item a ckm:BusinessModelElement . FILTER(isIRI(?item))",
                _COMMON + (Field("supportedBy", "^ckm:supportsElement",
-                                description="Practices supporting it."),)),
+                                description="Practices supporting it."),
+                          Field("contributedToBy", "^ckm:contributesTo",
+                                description="Knowledge, mechanisms and IT roles that "
+                                            "contribute to it."))),
 )}
 
 
