@@ -31,11 +31,12 @@ from pathlib import Path
 from typing import Any
 
 import rdflib
+from rdflib import OWL, RDF, RDFS
 
 from kg_service import history
 from kg_service.auth import User
 from kg_service.errors import BadRequest, Conflict, NotFound, PreconditionFailed
-from kg_service.namespaces import INFERRED_GRAPH
+from kg_service.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH
 from kg_service.sparql_update import Delta, Quad, is_protected, present, update_delta, user_graphs
 
 __all__ = ["Change", "current_revision", "submit_update", "submit_graph", "submit_delta",
@@ -130,12 +131,53 @@ def check_if_match(store: Any, if_match: str | None, head: tuple[str, int] | Non
         changes=[{k: c[k] for k in ("id", "author", "message", "time")} for c in newer])
 
 
+_SCHEMA_PREDICATES = ", ".join(f"<{p}>" for p in (
+    RDFS.subPropertyOf, RDFS.domain, RDFS.range, OWL.equivalentProperty, OWL.inverseOf,
+    OWL.propertyDisjointWith, OWL.propertyChainAxiom, RDF.type))
+_ANNOTATIONS = {RDFS.label, RDFS.comment, RDFS.seeAlso, RDFS.isDefinedBy}
+_PLAIN_TYPES = ", ".join(f"<{t}>" for t in (
+    OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty, RDF.Property))
+
+
+def affects_inferences(store: Any, quads: list[Quad]) -> bool:
+    """False when no OWL RL rule can use these quads, so the inferred graph stays as it is.
+
+    That is when none is in the ontology graph or uses the RDF/RDFS/OWL vocabulary, none of
+    their predicates is named by an ontology axiom (domain, range, sub/equivalent/inverse
+    property, chains, restrictions, keys, property characteristics), and none of their
+    subjects or objects takes part in owl:sameAs.
+    """
+    preds = set()
+    nodes = set()
+    for s, p, o, g in quads:
+        if g == ONTOLOGY_GRAPH or (str(p).startswith((str(RDF), str(RDFS), str(OWL)))
+                                   and p not in _ANNOTATIONS):
+            return True
+        preds.add(p)
+        nodes.update(n for n in (s, o) if isinstance(n, rdflib.URIRef))
+    values = " ".join(p.n3() for p in preds)
+    if store.ask(f"ASK {{ GRAPH <{ONTOLOGY_GRAPH}> {{ VALUES ?p {{ {values} }} "
+                 f"{{ ?x ?q ?p }} UNION {{ ?p ?q ?y FILTER(?q IN ({_SCHEMA_PREDICATES})"
+                 f" && ?y NOT IN ({_PLAIN_TYPES})) }} }} }}"):
+        return True
+    if any(isinstance(n, rdflib.BNode) for q in quads for n in q[:3]):
+        return True
+    for i in range(0, len(nodes), 200):
+        chunk = " ".join(n.n3() for n in list(nodes)[i:i + 200])
+        if store.ask(f"ASK {{ VALUES ?n {{ {chunk} }} {{ ?n <{OWL.sameAs}> ?z }} UNION "
+                     f"{{ ?z <{OWL.sameAs}> ?n }} }}"):
+            return True
+    return False
+
+
 def _inferred_delta(store: Any, removed: list[Quad], added: list[Quad]
                     ) -> tuple[list[Quad], list[Quad], float]:
     """The inferred graph's change: the OWL RL closure of the data after the change."""
     from kg_service.reasoning import materialise_owl_rl
 
     started = time.perf_counter()
+    if not affects_inferences(store, removed + added):
+        return [], [], time.perf_counter() - started
     graphs = {g: set(store.graph(g)) for g in user_graphs(store)}
     for s, p, o, g in removed:
         graphs.get(g, set()).discard((s, p, o))
