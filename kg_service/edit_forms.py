@@ -272,3 +272,19 @@ def current_values(store: KGStore, iri: str) -> dict[str, Any]:
     if "benefits" in fields:
         fields["benefits"] = "\n".join(fields["benefits"])
     return fields
+
+
+def quads(p: Plan) -> tuple[list[tuple[Node, Node, Node, str]], list[tuple[Node, Node, Node, str]]]:
+    """The plan's (removed, added) as quads in its graph."""
+    return ([(*t, p.graph) for t in p.removed], [(*t, p.graph) for t in p.added])
+
+
+def check(store: KGStore, p: Plan) -> dict[str, Any]:
+    """Validate the plan as the commit would (SHACL for data, HermiT for the ontology),
+    without applying it. Returns the checks' report; raises ValidationFailed with the
+    reasons, or ReasonerFailed when the reasoner cannot run.
+    """
+    from kg_service.validation import check_change
+
+    removed, added = quads(p)
+    return check_change(store, removed, added)

@@ -322,3 +322,16 @@ def style_grid(store: KGStore) -> list[dict[str, object]]:
         item["practices"] = counts[iri].practices if iri in counts else 0
         item["companies"] = counts[iri].companies if iri in counts else 0
     return sorted(out.values(), key=lambda x: str(x["label"]))
+
+
+def completion_terms(store: KGStore) -> dict[str, list[str]]:
+    """Local names of the ontology's terms by prefix, for the editor's completion."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for r in store.select("SELECT DISTINCT ?s WHERE { GRAPH " + _ONTO + " { ?s ?p ?o } "
+                          "FILTER(isIRI(?s)) }"):
+        c = curie(str(r["s"]))
+        if ":" in c and not c.startswith("http"):
+            prefix, local = c.split(":", 1)
+            if local and "/" not in local:
+                out[prefix].add(local)
+    return {k: sorted(v) for k, v in out.items()}
