@@ -1,8 +1,26 @@
-"""Production serving with gunicorn (several workers share the on-disk store)."""
+"""Production serving with gunicorn: several workers, graceful shutdown, shared metrics.
+
+``ckmkg serve --workers N`` runs ``run``: the settings in force (defaults, the TOML file
+named by ``KG_CONFIG``, ``KG_*`` variables, command-line options) are exported as
+``KG_*`` variables, so every worker builds the same app with ``create_app()``.
+
+- Workers are ``gthread`` workers; each opens the store itself after the fork (the
+  embedded store's readers open immutable snapshots; its writers take a file lock, see
+  ``store/embedded.py``), so a write accepted by one worker is seen by the next read of
+  every worker.
+- SIGTERM (or SIGINT): gunicorn stops accepting connections, lets running requests
+  finish for up to ``shutdown_timeout`` seconds, then workers close their stores (their
+  query processes end) and exit. A worker that dies is replaced by the master.
+- Metrics: ``PROMETHEUS_MULTIPROC_DIR`` points at a fresh directory (under the data
+  directory) before any worker starts; a dead worker's live gauges are dropped.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -25,11 +43,67 @@ class _App(BaseApplication):  # type: ignore[misc]
         return create_app()
 
 
-def run(settings: Settings, host: str, port: int, workers: int = 1, threads: int = 8) -> None:
-    """Serve until stopped; the settings reach the workers through KG_* variables."""
+def _worker_exit(server: Any, worker: Any) -> None:
+    """Close the worker's store (its query processes end with it)."""
+    app = getattr(worker, "wsgi", None)
+    store = getattr(app, "extensions", {}).get("kg") if app is not None else None
+    if store is not None:
+        store.close()
+
+
+def _child_exit(server: Any, worker: Any) -> None:
+    """Drop a dead worker's live gauges from the shared metrics."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def export_settings(settings: Settings) -> None:
+    """Put every setting into ``KG_*`` environment variables (what workers read)."""
     for s in SETTINGS:
         value = getattr(settings, s.name)
         os.environ[s.env] = ",".join(value) if isinstance(value, list) else str(value)
-    _App({"bind": f"{host}:{port}", "workers": workers, "threads": threads,
-          "worker_class": "gthread", "timeout": 0, "graceful_timeout": 30,
-          "accesslog": "-"}).run()
+    os.environ.pop("KG_CONFIG", None)  # everything it said is in KG_* now
+
+
+def metrics_dir(settings: Settings) -> str:
+    """A fresh directory for the workers' shared metrics files."""
+    base = Path(settings.data_dir)
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        path = base / "metrics"
+        shutil.rmtree(path, ignore_errors=True)
+        path.mkdir()
+        return str(path)
+    except OSError:  # a read-only data directory (remote store): use a temp dir
+        return tempfile.mkdtemp(prefix="kg-metrics-")
+
+
+def gunicorn_options(settings: Settings, host: str, port: int, workers: int,
+                     threads: int) -> dict[str, Any]:
+    """The gunicorn configuration ``run`` uses (exposed for tests and docs)."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        # a worker silent this long is restarted; queries are bounded by query_timeout
+        "timeout": int(max(60, 2 * settings.query_timeout + 30)),
+        "graceful_timeout": max(1, round(settings.shutdown_timeout)),
+        "keepalive": 5,
+        "accesslog": None if settings.log_json else "-",
+        "errorlog": "-",
+        "worker_exit": _worker_exit,
+        "child_exit": _child_exit,
+        "proc_name": "ckmkg",
+    }
+
+
+def run(settings: Settings, host: str, port: int, workers: int = 1, threads: int = 8) -> None:
+    """Serve until SIGTERM/SIGINT, then finish running requests and stop.
+
+    Raises whatever gunicorn raises when it cannot bind or start (it exits the process).
+    """
+    export_settings(settings)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir(settings)
+    _App(gunicorn_options(settings, host, port, workers, threads)).run()
