@@ -144,8 +144,9 @@ def _log_access(resp: Response, elapsed: float, query_time: str | None) -> None:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(message)s"))
         access_log.addHandler(handler)
-        access_log.setLevel(logging.INFO)
         access_log.propagate = False
+    if access_log.level == logging.NOTSET:
+        access_log.setLevel(logging.INFO)
     entry: dict[str, Any] = {
         "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "remote": request.headers.get("X-Forwarded-For", request.remote_addr),
