@@ -52,7 +52,7 @@ def _target() -> str | None:
 def graph_store() -> Response:
     """Read (GET/HEAD) or write (PUT, POST, DELETE; editors) one graph."""
     iri = _target()
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return _read(iri)
     if iri is None:
         raise MethodNotAllowed(["GET", "HEAD", "OPTIONS"], description=(
