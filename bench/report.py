@@ -205,8 +205,16 @@ def render(results: dict[str, Any]) -> tuple[str, str]:
     for sz in sizes:
         e = sz.get("edit") or {}
         su, ap = _median(e.get("submit_update")), _median(e.get("apply"))
+        note = e.get("error", "")
+        if e.get("timed_out"):
+            note = f"stopped after {e['timed_out']:.0f} s"
+        checks = e.get("checks") or {}
+        parts = [f"{k} {v['seconds']:.2f} s" for k, v in checks.items()
+                 if isinstance(v, dict) and "seconds" in v]
+        if parts:
+            note = (note + "; " if note else "") + "last edit: " + ", ".join(parts)
         md.append(f"| {sz['label']} | {e.get('triples', '–')} | {_s(su)} | {_s(ap)} | "
-                  f"{e.get('error', '')} |")
+                  f"{note} |")
 
     md += ["", "## Memory of the servers", "",
            "Peak RSS (MB) of each server's process tree while it answered the benchmarks.", "",

@@ -202,6 +202,7 @@ def child_edit(a: dict[str, Any]) -> dict[str, Any]:
             change = submit_update(store, edit_update(n), user=user, message="benchmark edit")
             validated.append(time.perf_counter() - t0)
             out["added"] = change.added
+            out["checks"] = getattr(change, "checks", None)
     except Exception as exc:  # noqa: BLE001 (reported in the table, not hidden)
         out["error"] = f"{type(exc).__name__}: {exc}"[:300]
     out["submit_update"] = validated
@@ -413,6 +414,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", help="Markdown results file")
     ap.add_argument("--workdir", help="where to put data (default: a temp dir, removed)")
+    ap.add_argument("--infer-cap", type=float, help="seconds OWL RL may run (default 300/900)")
+    ap.add_argument("--edit-cap", type=float, help="seconds the edit step may run (300/600)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("args", nargs="?", help=argparse.SUPPRESS)
     opts = ap.parse_args(argv)
@@ -426,7 +429,8 @@ def main(argv: list[str] | None = None) -> int:
              .split(",")]
     opts.runs, opts.budget = (30, 1.5) if quick else (200, 10.0)
     opts.duration = 2.0 if quick else 5.0
-    opts.infer_cap, opts.edit_cap = (300.0, 300.0) if quick else (1800.0, 1800.0)
+    opts.infer_cap = opts.infer_cap or (300.0 if quick else 900.0)
+    opts.edit_cap = opts.edit_cap or (300.0 if quick else 600.0)
     out = Path(opts.out) if opts.out else ROOT / "bench" / (
         "RESULTS-quick.md" if quick else "RESULTS.md")
     work = Path(opts.workdir) if opts.workdir else Path(tempfile.mkdtemp(prefix="ckm-bench-"))
