@@ -9,6 +9,7 @@
                         csv: "text/csv", tsv: "text/tab-separated-values"};
   const GRAPH_MEDIA = {turtle: "text/turtle", ntriples: "application/n-triples",
                        jsonld: "application/ld+json", rdfxml: "application/rdf+xml"};
+  const PROBLEM = "application/problem+json;q=0.5";
   const EXT = {json: "srj", xml: "srx", csv: "csv", tsv: "tsv", turtle: "ttl", ntriples: "nt",
                jsonld: "jsonld", rdfxml: "rdf"};
   const DEFAULT = "PREFIX ckm: <https://w3id.org/ckm/ontology#>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n\n" +
@@ -177,7 +178,7 @@
     const text = editor.getValue();
     const kind = queryKind(text);
     current = {kind, saved: null};
-    const accept = kind === "graph" ? GRAPH_MEDIA.ntriples : RESULT_MEDIA.json;
+    const accept = (kind === "graph" ? GRAPH_MEDIA.ntriples : RESULT_MEDIA.json) + ", " + PROBLEM;
     return execute("/sparql", {method: "POST", body: new URLSearchParams({query: text}),
                               headers: {Accept: accept}}, "the query");
   }
@@ -185,7 +186,7 @@
     editor.setValue(q.query);
     const kind = queryKind(q.query);
     current = {kind, saved: q};
-    const accept = kind === "graph" ? GRAPH_MEDIA.ntriples : RESULT_MEDIA.json;
+    const accept = (kind === "graph" ? GRAPH_MEDIA.ntriples : RESULT_MEDIA.json) + ", " + PROBLEM;
     history.replaceState(null, "", "/query?saved=" + encodeURIComponent(q.name));
     return execute(q.url + "?format=" + (kind === "graph" ? "ntriples" : "json"),
                    {headers: {Accept: accept}}, `saved query “${q.title || q.name}”`);
@@ -197,8 +198,8 @@
     const media = RESULT_MEDIA[fmt] || GRAPH_MEDIA[fmt];
     const usingSaved = current && current.saved && current.saved.query === text;
     const url = usingSaved ? current.saved.url + "?format=" + fmt : "/sparql";
-    const init = usingSaved ? {headers: {Accept: media}}
-      : {method: "POST", body: new URLSearchParams({query: text, format: fmt}), headers: {Accept: media}};
+    const init = usingSaved ? {headers: {Accept: media + ", " + PROBLEM}}
+      : {method: "POST", body: new URLSearchParams({query: text, format: fmt}), headers: {Accept: media + ", " + PROBLEM}};
     clearError();
     setStatus(`Preparing the ${fmt.toUpperCase()} download…`);
     const resp = await fetch(url, {...init, credentials: "omit"});
@@ -219,7 +220,7 @@
       list.textContent = "";
       if (!items.length) list.append(el("li", {class: "muted", text: "No saved queries."}));
       for (const q of items) {
-        const b = el("button", {type: "button", class: "saved", "data-name": q.name});
+        const b = el("button", {type: "button", class: "saved", "data-name": q.name, title: q.description || ""});
         b.append(el("span", {text: q.title || q.name}));
         if (q.description) b.append(el("span", {class: "desc", text: q.description}));
         b.addEventListener("click", () => runSaved(q));

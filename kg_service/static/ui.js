@@ -19,7 +19,11 @@
     // The problem+json body of a failed response (or a plain-text stand-in).
     async problem(resp) {
       const text = await resp.text();
-      try { return JSON.parse(text); } catch (e) { return {status: resp.status, title: resp.statusText, detail: text}; }
+      try { return JSON.parse(text); } catch (e) { /* plain-text problem: "key: value" lines */ }
+      const lines = text.split("\n");
+      const out = {status: resp.status, title: (lines[0] || resp.statusText).replace(/^\d+\s*/, ""), detail: lines.slice(2).filter((l) => !/^(line|column): /.test(l)).join("\n")};
+      for (const l of lines) { const m = l.match(/^(line|column): (\d+)$/); if (m) out[m[1]] = Number(m[2]); }
+      return out;
     },
     el(tag, attrs = {}, ...children) {
       const e = document.createElement(tag);
