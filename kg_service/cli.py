@@ -206,5 +206,77 @@ def settings_cmd(ctx: click.Context, markdown: bool) -> None:
         click.echo(f"{row.name} = {getattr(s, row.name)!r}  ({row.env})")
 
 
+@cli.group()
+def token() -> None:
+    """Bearer tokens for editors and admins (stored hashed in the data dir)."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["editor", "admin", "reader"]), default="editor",
+              show_default=True)
+@click.pass_context
+def token_create(ctx: click.Context, name: str, role: str) -> None:
+    """Make a new token for NAME (replacing its old one); the token is the last line."""
+    from kg_service.auth import TokenStore
+
+    value = TokenStore(_settings(ctx).data_dir).create(name, role)
+    click.echo(f"token for {name} ({role}); shown once, keep it secret:", err=True)
+    click.echo(value)
+
+
+@token.command("list")
+@click.pass_context
+def token_list(ctx: click.Context) -> None:
+    """The names and roles that have a token."""
+    from kg_service.auth import TokenStore
+
+    for name, role, created in TokenStore(_settings(ctx).data_dir).list():
+        stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(created))
+        click.echo(f"{name}\t{role}\t{stamp}")
+
+
+@token.command("revoke")
+@click.argument("name")
+@click.pass_context
+def token_revoke(ctx: click.Context, name: str) -> None:
+    """Revoke NAME's token (exit 1 if there was none)."""
+    from kg_service.auth import TokenStore
+
+    if not TokenStore(_settings(ctx).data_dir).revoke(name):
+        click.echo(f"no token for {name}", err=True)
+        sys.exit(1)
+    click.echo(f"revoked the token of {name}")
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", default=None,
+              type=click.Choice(["turtle", "rdfxml", "owlxml", "nt", "jsonld"]),
+              help="Default: from the file name or its content.")
+@click.option("--graph", default=None, help="Graph to replace (default: the ontology).")
+@click.option("-m", "--message", default=None, help="The change's message.")
+@click.option("--author", default=None, help="Recorded author (default: $USER).")
+@click.pass_context
+def import_cmd(ctx: click.Context, file: str, fmt: str | None, graph: str | None,
+               message: str | None, author: str | None) -> None:
+    """Import an edited ontology file (Protégé round trip) as one validated change."""
+    import getpass
+
+    from kg_service.auth import User
+    from kg_service.importing import import_file
+    from kg_service.namespaces import ONTOLOGY_GRAPH
+
+    data = Path(file).read_bytes()
+    user = User(author or f"cli:{getpass.getuser()}", "admin")
+    change = import_file(_store(ctx), data, user=user, fmt=fmt, name=Path(file).name,
+                         graph=graph or ONTOLOGY_GRAPH, message=message)
+    if change.empty:
+        click.echo("no change: the file says what the store says")
+        return
+    click.echo(f"change {change.id}: +{change.added} -{change.removed} triples "
+               f"({change.seconds:.1f} s)")
+
+
 def main() -> None:
     cli(prog_name="ckmkg")
