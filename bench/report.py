@@ -200,7 +200,8 @@ def render(results: dict[str, Any]) -> tuple[str, str]:
            "Seconds for one small change (one `ckm:benefit` triple on a practice): "
            "`kg_service.changes.submit_update` (parse, SHACL + reasoner validation, atomic "
            "apply, history) vs a raw `store.apply` of one triple (snapshot included). Median "
-           "of three.", "", "| size | triples | submit_update s | store.apply s | note |",
+           "of three (one with --quick).", "",
+           "| size | triples | submit_update s | store.apply s | note |",
            "|---|---|---|---|---|"]
     for sz in sizes:
         e = sz.get("edit") or {}

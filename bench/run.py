@@ -197,7 +197,7 @@ def child_edit(a: dict[str, Any]) -> dict[str, Any]:
     user = User("benchmark", "editor")
     validated = []
     try:
-        for n in range(3):
+        for n in range(a.get("reps", 3)):
             t0 = time.perf_counter()
             change = submit_update(store, edit_update(n), user=user, message="benchmark edit")
             validated.append(time.perf_counter() - t0)
@@ -389,7 +389,8 @@ def run_size(size: int, work: Path, opts: argparse.Namespace) -> dict[str, Any]:
     res["rdflib"] = run_child("rdflib", qargs)
     _log(f"[{label}] rdflib parse + queries: {res['rdflib'].get('load', res['rdflib'])}")
     res["http"] = http_bench(serve_dir, nq, base, opts, gen.triples)
-    res["edit"] = run_child("edit", {"data_dir": str(serve_dir)}, timeout=opts.edit_cap)
+    res["edit"] = run_child("edit", {"data_dir": str(serve_dir), "reps": opts.edit_reps},
+                            timeout=opts.edit_cap)
     _log(f"[{label}] edit: {res['edit']}")
     return res
 
@@ -427,8 +428,9 @@ def main(argv: list[str] | None = None) -> int:
     quick = opts.quick
     sizes = [parse_size(s) for s in (opts.sizes or ("10k" if quick else "10k,100k,1M"))
              .split(",")]
-    opts.runs, opts.budget = (30, 1.5) if quick else (200, 10.0)
-    opts.duration = 2.0 if quick else 5.0
+    opts.runs, opts.budget = (30, 1.0) if quick else (200, 10.0)
+    opts.duration = 1.0 if quick else 5.0
+    opts.edit_reps = 1 if quick else 3
     opts.infer_cap = opts.infer_cap or (300.0 if quick else 900.0)
     opts.edit_cap = opts.edit_cap or (300.0 if quick else 600.0)
     out = Path(opts.out) if opts.out else ROOT / "bench" / (
