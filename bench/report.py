@@ -82,11 +82,13 @@ def render(results: dict[str, Any]) -> tuple[str, str]:
 
     md += ["## Data", "", "Synthetic cases from `bench/generate.py` (seed "
            "fixed), shaped like `data/cases`, plus the ontology.", "",
-           "| size | case files | triples | YAML MB | N-Quads MB |", "|---|---|---|---|---|"]
+           "| size | case files | triples | YAML MB | N-Quads MB | load average at start |",
+           "|---|---|---|---|---|---|"]
     for sz in sizes:
         g = sz["generated"]
+        la = " / ".join(f"{x:.1f}" for x in sz.get("loadavg") or ()) or "–"
         md.append(f"| {sz['label']} | {g['files']} | {g['triples']:,} | {sz['yaml_mb']:.1f} | "
-                  f"{sz['nq_mb']:.1f} |")
+                  f"{sz['nq_mb']:.1f} | {la} |")
 
     md += ["", "## Load", "",
            "Seconds, triples/s and peak RSS (MB) of a fresh process. *YAML*: `ckmkg load`'s "

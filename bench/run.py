@@ -371,6 +371,7 @@ def run_size(size: int, work: Path, opts: argparse.Namespace) -> dict[str, Any]:
     nq = gen.nquads
     assert nq is not None
     res: dict[str, Any] = {"size": size, "label": label, "generated": gen.to_json(),
+                           "loadavg": os.getloadavg(),
                            "yaml_mb": sum(p.stat().st_size for p in (base / "cases").glob(
                                "*.yaml")) / 2**20, "nq_mb": nq.stat().st_size / 2**20}
     _log(f"[{label}] generated {gen.files} case files, {gen.triples} triples "
