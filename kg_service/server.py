@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -102,8 +103,27 @@ def gunicorn_options(settings: Settings, host: str, port: int, workers: int,
 def run(settings: Settings, host: str, port: int, workers: int = 1, threads: int = 8) -> None:
     """Serve until SIGTERM/SIGINT, then finish running requests and stop.
 
-    Raises whatever gunicorn raises when it cannot bind or start (it exits the process).
+    The calling process is replaced (``exec``) by a fresh interpreter that runs the
+    gunicorn master: workers must be forked from a process that never used RocksDB,
+    because a fork inherits RocksDB's background thread pool as state without its
+    threads, and the child's next ``flush`` waits forever (measured: every write through
+    ``ckmkg serve`` hung when the master had loaded the data first). Raises OSError when
+    the interpreter cannot be started.
     """
     export_settings(settings)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir(settings)
-    _App(gunicorn_options(settings, host, port, workers, threads)).run()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "kg_service.server", host, str(port),
+                              str(workers), str(threads)])
+
+
+def main(argv: list[str]) -> None:
+    """``python -m kg_service.server HOST PORT WORKERS THREADS`` (settings from KG_*)."""
+    host, port, workers, threads = argv
+    settings = Settings.from_env()
+    _App(gunicorn_options(settings, host, int(port), int(workers), int(threads))).run()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
