@@ -153,11 +153,11 @@ def delete_term(store: Any, iri: str, *, kind: str) -> tuple[URIRef, Delta]:
     g = ONTOLOGY_GRAPH
     if not store.ask("ASK { GRAPH ?g { ?s ?p ?o } }", s=s, g=URIRef(g)):
         raise NotFound(f"no {kind} <{s}> in the ontology")
-    users = store.select("SELECT DISTINCT ?x WHERE { GRAPH ?h { ?x ?p ?s } "
+    users = store.select("SELECT DISTINCT ?x ?s WHERE { GRAPH ?h { ?x ?p ?s } "
                          "FILTER(isIRI(?x) && ?h != <https://w3id.org/ckm/inferred> "
                          "&& !STRSTARTS(STR(?h), 'https://w3id.org/ckm/history')) } LIMIT 20",
                          s=s)
-    used = store.select("SELECT DISTINCT ?x WHERE { GRAPH ?h { ?x ?s ?o } "
+    used = store.select("SELECT DISTINCT ?x ?s WHERE { GRAPH ?h { ?x ?s ?o } "
                         "FILTER(?h != <https://w3id.org/ckm/inferred>) } LIMIT 20", s=s)
     names = sorted({str(r["x"]) for r in users + used} - {str(s)})
     if names:
@@ -219,7 +219,7 @@ def individual_iri(collection: str, item_id: str) -> URIRef:
 
 
 def _home(store: Any, s: URIRef) -> str | None:
-    rows = store.select("SELECT ?g WHERE { GRAPH ?g { ?s a ?t } FILTER(STRSTARTS(STR(?g), "
+    rows = store.select("SELECT ?g ?s WHERE { GRAPH ?g { ?s a ?t } FILTER(STRSTARTS(STR(?g), "
                         f"'{CASE_GRAPH_PREFIX}')) }} ORDER BY ?g LIMIT 1", s=s)
     return str(rows[0]["g"]) if rows else None
 
