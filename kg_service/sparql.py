@@ -290,13 +290,15 @@ def media_type(fmt: str) -> str:
 
 
 # --------------------------------------------------------------------------- queries
-def _prologue(info: SparqlText, text: str) -> tuple[str, int]:
-    """The project's prefixes the text uses without declaring, on one line (so 1 line shift)."""
+def _prologue(info: SparqlText, text: str, base: str) -> tuple[str, int]:
+    """One line put before the text (so a 1-line shift): the base IRI (relative IRIs resolve
+    against it unless the text has its own BASE) and the project's prefixes the text uses
+    without declaring them."""
     used = {p for p in PREFIXES if p not in info.prefixes and re.search(
         rf"(?<![\w:<]){re.escape(p)}:", text)}
-    if not used:
-        return "", 0
-    return " ".join(f"PREFIX {p}: <{PREFIXES[p]}>" for p in sorted(used)) + "\n", 1
+    parts = [] if info.base else [f"BASE <{base}>"]
+    parts += [f"PREFIX {p}: <{PREFIXES[p]}>" for p in sorted(used)]
+    return (" ".join(parts) + "\n", 1) if parts else ("", 0)
 
 
 def query_request(req: ProtocolRequest, settings: Settings, accept: str | None,
@@ -305,8 +307,8 @@ def query_request(req: ProtocolRequest, settings: Settings, accept: str | None,
     """The store request for a protocol query, and the number of lines put before the text.
 
     Undeclared uses of the project's prefixes (``ckm:``, ``rdfs:``...) are declared for the
-    user. Raises BadQuery (an update sent as a query, a refused SERVICE/FROM),
-    NotAcceptable, BadRequest.
+    user, and relative IRIs resolve against the base IRI setting. Raises BadQuery (an update
+    sent as a query, a refused SERVICE/FROM), NotAcceptable, BadRequest.
     """
     info = read_text(req.text)
     if info.form == "UPDATE":
@@ -314,7 +316,7 @@ def query_request(req: ProtocolRequest, settings: Settings, accept: str | None,
                        "the form field 'update'.")
     guard(info, settings, stored_graphs)
     fmt = choose_format(kind_of(info), accept, req.format, extra)
-    prologue, shift = _prologue(info, req.text)
+    prologue, shift = _prologue(info, req.text, settings.base_iri)
     qr = QueryRequest(prologue + req.text, fmt, prefixes=dict(OUTPUT_PREFIXES))
     if req.default_graph or req.named_graph:  # the protocol's dataset replaces the query's
         qr.default_graph = req.default_graph or [EMPTY_GRAPH]
@@ -348,7 +350,8 @@ def run_query(store: KGStore, qr: QueryRequest, shift: int = 0) -> Any:
 
 def update_text(req: ProtocolRequest, settings: Settings,
                 stored_graphs: Callable[[], set[str]] = set) -> str:
-    """The update's text once it passed the guard (SERVICE, LOAD, remote USING).
+    """The update's text once it passed the guard (SERVICE, LOAD, remote USING), with the
+    base IRI declared on its first line unless it has a BASE (see :func:`update_error`).
 
     using-graph-uri/using-named-graph-uri conflict with USING/WITH in the text (400) and
     are otherwise not supported: changesets take the update text alone. Raises BadQuery,
@@ -364,7 +367,25 @@ def update_text(req: ProtocolRequest, settings: Settings,
         raise BadRequest("using-graph-uri/using-named-graph-uri are not supported here: "
                          "write USING <graph> in the update itself.")
     guard(info, settings, stored_graphs)
-    return req.text
+    return req.text if info.base else f"BASE <{settings.base_iri}> {req.text}"
+
+
+def update_error(err: BadQuery, text: str, sent: str) -> BadQuery:
+    """A parse error of the update ``sent`` for ``text`` (before its BASE), placed in ``text``."""
+    shift = len(sent) - len(text)
+    if not shift:
+        return err
+    def back(m: re.Match[str]) -> str:
+        return f"{m.group(1)}{max(1, int(m.group(2)) - shift)}{m.group(3)}"
+
+    # Oxigraph says "error at 1:C", rdflib "(at char N), (line:1, col:C)"
+    err.detail = re.sub(r"(error at 1:)(\d+)()", back, err.detail)
+    err.detail = re.sub(r"(at char )(\d+)(\), \(line:1,)", back, err.detail)
+    err.detail = re.sub(r"(\(line:1, col:)(\d+)(\))", back, err.detail)
+    err.args = (err.detail,)
+    if err.extra.get("line") == 1 and isinstance(err.extra.get("column"), int):
+        err.extra["column"] = max(1, err.extra["column"] - shift)
+    return err
 
 
 # --------------------------------------------------------------------------- description

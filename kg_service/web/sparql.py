@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 
-from kg_service.errors import Unavailable
+from kg_service.errors import BadQuery, Unavailable
 from kg_service.saved_queries import get_saved_query, saved_queries
 from kg_service.sparql import (
     ProtocolRequest,
@@ -24,6 +24,7 @@ from kg_service.sparql import (
     read_request,
     run_query,
     service_description,
+    update_error,
     update_text,
 )
 from kg_service.store import QueryOutput, QueryRequest
@@ -116,8 +117,11 @@ def _update(req: ProtocolRequest) -> Response:
         from kg_service.changes import submit_update
     except ImportError as exc:
         raise Unavailable("SPARQL Update is not available on this server yet.") from exc
-    change = submit_update(get_store(), text, user=user, message=req.message,
-                           if_match=request.headers.get("If-Match"))
+    try:
+        change = submit_update(get_store(), text, user=user, message=req.message,
+                               if_match=request.headers.get("If-Match"))
+    except BadQuery as err:
+        raise update_error(err, req.text, text) from None
     resp = Response(json.dumps(change.to_json(), indent=1), mimetype="application/json")
     resp.set_etag(change.revision, weak=True)
     return resp
