@@ -136,11 +136,17 @@ def _blank_closure(store: KGStore, graph: Graph, start: Iterable[Node]) -> None:
 def describe(store: KGStore, iri: str, *, incoming_limit: int = 2000) -> Graph:
     """The description of ``iri`` (see the module docstring) over the union graph.
 
-    Raises NotFound when the graph says nothing about ``iri`` either way.
+    Raises NotFound when the graph says nothing about ``iri`` either way (or it is not a
+    valid IRI).
     """
     s = URIRef(iri)
     g = bind_prefixes(Graph())
-    for row in store.select("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", s=s):
+    try:
+        outgoing = store.select("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", s=s)
+    except ValueError as exc:  # the store refuses a malformed IRI
+        raise NotFound(f"Nothing is known about {iri!r}: not a valid IRI ({exc}).",
+                       iri=iri) from exc
+    for row in outgoing:
         g.add((s, row["p"], row["o"]))
     _blank_closure(store, g, list(g.objects(s, None)))
     incoming = store.select(

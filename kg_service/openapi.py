@@ -57,7 +57,7 @@ def _collection_paths(coll: Collection, max_page: int) -> dict[str, Any]:
          "api_page_size setting).", "schema": {"type": "integer", "minimum": 1,
                                                "maximum": max_page}},
         {"name": "offset", "in": "query", "description": "Items to skip.",
-         "schema": {"type": "integer", "minimum": 0}},
+         "schema": {"type": "integer", "minimum": 0, "maximum": 1_000_000_000}},
     ]
     for name, path in coll.filters.items():
         params.append({"name": name, "in": "query", "schema": {"type": "string"},
@@ -114,8 +114,10 @@ def _rdf_get(summary: str, params: list[dict[str, Any]] | None = None,
     if not_found:
         responses["404"] = _problem("Nothing is known about this IRI.")
     fmt = {"name": "format", "in": "query", "required": False,
-           "schema": {"type": "string", "enum": ["html", "turtle", "jsonld", "rdfxml",
-                                                 "ntriples"]}}
+           "description": "A format name or media type (overrides Accept).",
+           "schema": {"type": "string", "enum": [
+               "html", "turtle", "jsonld", "rdfxml", "ntriples", "json", "text",
+               "text/html", *_RDF_TYPES[:3], "application/ld+json", "application/json"]}}
     return {"get": {"summary": summary, "tags": ["linked data"],
                     "parameters": [*(params or []), fmt], "responses": responses}}
 

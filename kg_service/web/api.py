@@ -31,6 +31,7 @@ def _cors(resp: Response) -> Response:
 _NAMES = ",".join(f'"{n}"' for n in catalogue.COLLECTIONS)
 _PAGING = {"limit", "offset", "format"}
 CONTEXT_PATH = "/api/v1/context.jsonld"
+MAX_OFFSET = 1_000_000_000
 
 
 def _context_url() -> str:
@@ -57,7 +58,7 @@ def _finish(resp: Response) -> Response:
 
 def _int_arg(name: str, default: int, minimum: int, maximum: int | None = None) -> int:
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     try:
         value = int(raw)
@@ -100,7 +101,7 @@ def collection(name: str) -> Response:
     """A page of a collection: ``limit``/``offset`` and the collection's filters."""
     settings = get_settings()
     limit = _int_arg("limit", settings.api_page_size, 1, settings.api_max_page_size)
-    offset = _int_arg("offset", 0, 0)
+    offset = _int_arg("offset", 0, 0, MAX_OFFSET)
     filters = {k: v for k, v in request.args.items()
                if k not in _PAGING and not k.startswith("_")}
     page = catalogue.page(get_store(), name, limit=limit, offset=offset, filters=filters)

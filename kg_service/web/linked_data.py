@@ -13,11 +13,11 @@ import hashlib
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 from rdflib import Graph, URIRef
 
 from kg_service import describe as core
-from kg_service.errors import NotFound
+from kg_service.errors import NotAcceptable, NotFound
 from kg_service.namespaces import ONTOLOGY_IRI
 from kg_service.web.common import cached, cors, get_settings, get_store, negotiate
 
@@ -45,7 +45,11 @@ def _split_suffix(path: str) -> tuple[str, str | None]:
 
 def _pick(fmt: str | None, offers: dict[str, str] = OFFERS, default: str = "turtle") -> str:
     """The format: a suffix wins, then ``format=``, then ``Accept`` (default Turtle)."""
-    return fmt or negotiate(offers, request.args.get("format"), default=default)
+    param = request.args.get("format")
+    if fmt is None and param is not None and not param.strip():
+        raise NotAcceptable("format= is empty; give one of " + ", ".join(offers),
+                            available=list(offers.values()))
+    return fmt or negotiate(offers, param, default=default)
 
 
 def _alternates(path: str) -> dict[str, str]:
@@ -133,14 +137,28 @@ def describe_any() -> Response:
     return resp
 
 
-def _ontology(fmt: str) -> Response:
+def _ontology_body(fmt: str) -> bytes:
+    """The ontology in ``fmt``, rendered once per store revision (it is large); the cache
+    lives on the app, next to its store."""
     store = get_store()
-    if fmt == "html":
-        page = core.ontology_page(store)
-        resp = Response(_render("ontology.html", page=page, alternates=_alternates(
-            "/ontology")), mimetype="text/html")
-    else:
-        resp = _rdf_response(core.ontology_graph(store), fmt)
+    cache: dict[tuple[str, str], bytes] = current_app.extensions.setdefault(
+        "kg_ontology_cache", {})
+    key = (store.revision(), fmt)
+    body = cache.get(key)
+    if body is None:
+        if fmt == "html":
+            body = _render("ontology.html", page=core.ontology_page(store),
+                           alternates=_alternates("/ontology")).encode()
+        else:
+            body = core.serialize(core.ontology_graph(store), _BODY_FORMAT.get(fmt, fmt))
+        if len(cache) >= 16:
+            cache.clear()
+        cache[key] = body
+    return body
+
+
+def _ontology(fmt: str) -> Response:
+    resp = Response(_ontology_body(fmt), mimetype=OFFERS[fmt])
     return _finish(resp, fmt, "/ontology", ONTOLOGY_IRI)
 
 
