@@ -351,7 +351,8 @@ def run_query(store: KGStore, qr: QueryRequest, shift: int = 0) -> Any:
 def update_text(req: ProtocolRequest, settings: Settings,
                 stored_graphs: Callable[[], set[str]] = set) -> str:
     """The update's text once it passed the guard (SERVICE, LOAD, remote USING), with the
-    base IRI declared on its first line unless it has a BASE (see :func:`update_error`).
+    base IRI and the undeclared project prefixes it uses declared before its first line, on
+    that line (see :func:`update_error`).
 
     using-graph-uri/using-named-graph-uri conflict with USING/WITH in the text (400) and
     are otherwise not supported: changesets take the update text alone. Raises BadQuery,
@@ -367,7 +368,8 @@ def update_text(req: ProtocolRequest, settings: Settings,
         raise BadRequest("using-graph-uri/using-named-graph-uri are not supported here: "
                          "write USING <graph> in the update itself.")
     guard(info, settings, stored_graphs)
-    return req.text if info.base else f"BASE <{settings.base_iri}> {req.text}"
+    prologue, _ = _prologue(info, req.text, settings.base_iri)
+    return prologue.rstrip("\n") + " " + req.text if prologue else req.text
 
 
 def update_error(err: BadQuery, text: str, sent: str) -> BadQuery:

@@ -120,18 +120,10 @@ def test_a_long_query_does_not_block_short_ones(live_server) -> None:
 
     def run_heavy() -> None:
         started = time.monotonic()
-        r = requests.get(live_server.url + "/sparql", params={"query": heavy, "timeout": "3"},
+        r = requests.get(live_server.url + "/sparql", params={"query": heavy, "timeout": "5"},
                          headers={"Accept": "application/json"}, timeout=30)
         outcome["status"], outcome["took"] = r.status_code, time.monotonic() - started
 
-    # two queries at once start both query processes of the server's pool
-    warm = [threading.Thread(target=requests.get, args=(live_server.url + "/sparql",),
-                             kwargs={"params": {"query": STYLES}, "timeout": 10})
-            for _ in range(2)]
-    for t in warm:
-        t.start()
-    for t in warm:
-        t.join()
     thread = threading.Thread(target=run_heavy)
     thread.start()
     time.sleep(0.5)
@@ -141,6 +133,10 @@ def test_a_long_query_does_not_block_short_ones(live_server) -> None:
         r = requests.get(live_server.url + "/sparql", params={"query": STYLES}, timeout=10)
         times.append(time.monotonic() - started)
         assert r.status_code == 200 and len(r.json()["results"]["bindings"]) == 5
+    heavy_still_running = thread.is_alive()
     thread.join()
-    assert max(times) < 1.5, times
-    assert outcome["status"] == 503 and outcome["took"] < 6
+    # the short queries were answered while the heavy one still ran (the first may wait
+    # for the pool to start its second query process)
+    assert heavy_still_running, times
+    assert times[0] < 5 and max(times[1:]) < 1.0, times
+    assert outcome["status"] == 503 and 4.5 < outcome["took"] < 8

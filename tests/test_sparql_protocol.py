@@ -435,6 +435,16 @@ def test_editor_update_is_applied(fresh_client: FlaskClient, fresh_tokens) -> No
     assert resp.headers.get("ETag")
     ask = 'ASK { <https://w3id.org/ckm/id/company/holcim> skos:altLabel "Holcim Group" }'
     assert fresh_client.get("/sparql", query_string={"query": ask}).get_json()["boolean"]
+    # the project's prefixes need no PREFIX line in an update either; errors keep positions
+    short = ('INSERT DATA { GRAPH <https://w3id.org/ckm/id/case/old-mutual> { '
+             '<https://w3id.org/ckm/id/company/old-mutual> skos:altLabel "OM" } }')
+    auth = {"Authorization": f"Bearer {fresh_tokens['editor']}"}
+    resp = fresh_client.post("/sparql", data={"update": short}, headers=auth)
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    ask = 'ASK { <https://w3id.org/ckm/id/company/old-mutual> skos:altLabel "OM" }'
+    assert fresh_client.get("/sparql", query_string={"query": ask}).get_json()["boolean"]
+    bad = fresh_client.post("/sparql", data={"update": "CLEAR XYZ"}, headers=auth)
+    assert bad.status_code == 400 and "col:1)" in bad.get_json()["detail"]
 
 
 # ------------------------------------------------------------------ service description
