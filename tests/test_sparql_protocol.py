@@ -313,7 +313,9 @@ def test_timeout_stops_the_query_and_the_next_answers_at_once(app_with) -> None:
     started = time.monotonic()
     resp = client.get("/sparql", query_string={"query": STYLES})
     assert resp.status_code == 200 and labels_json(resp) == STYLE_LABELS
-    assert time.monotonic() - started < 2.0
+    # at once: no waiting for the killed query; only a new query process starts (~1.6 s
+    # here, more when the machine is loaded)
+    assert time.monotonic() - started < 5.0
 
 
 def test_client_timeout_may_only_lower_the_limit(client: FlaskClient) -> None:
