@@ -36,7 +36,8 @@ class _App(BaseApplication):  # type: ignore[misc]
 
     def load_config(self) -> None:
         for key, value in self.options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:  # e.g. control_socket_disable: gunicorn >= 25.1
+                self.cfg.set(key, value)
 
     def load(self) -> Any:
         from kg_service import create_app
@@ -97,6 +98,8 @@ def gunicorn_options(settings: Settings, host: str, port: int, workers: int,
         "worker_exit": _worker_exit,
         "child_exit": _child_exit,
         "proc_name": "ckmkg",
+        # one shared ~/.gunicorn/gunicorn.ctl would be fought over by several servers
+        "control_socket_disable": True,
     }
 
 

@@ -50,8 +50,8 @@ class Gunicorn:
                    "KG_QUERY_TIMEOUT": "20", "KG_SHUTDOWN_TIMEOUT": "20", **env}
         environ.pop("KG_CONFIG", None)
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from kg_service.cli import main; main()", "serve", "--workers", str(workers),
-             "--threads", "4", "--port", str(self.port)],
+            [sys.executable, "-c", "from kg_service.cli import main; main()", "serve",
+             "--workers", str(workers), "--threads", "4", "--port", str(self.port)],
             env=environ, stdout=self.log, stderr=subprocess.STDOUT)
         self.wait_ready(workers)
 

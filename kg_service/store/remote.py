@@ -33,7 +33,10 @@ SPARQLWrapper, writes to the update endpoint (``store_update_url``, with
   they are read back as rdflib ``BNode("vbN")`` and written as ``<nodeID://bN>``. Other
   stores cannot address an existing blank node, so removing one there raises Conflict.
 - **Normalised literals.** Virtuoso lower-cases language tags (``en-GB`` -> ``en-gb``)
-  and stores known datatypes by value (``"01"^^xsd:integer`` reads back as ``"1"``).
+  and stores known datatypes by value (``"01"^^xsd:integer`` reads back as ``"1"``);
+  stored booleans come back as ``"1"^^xsd:boolean`` (read here as ``true``), and a
+  boolean a query *computes* (``BIND(false AS ?x)``, ``COALESCE(?f, false)``) comes back
+  as the integer ``0``/``1``: nothing can tell it from a real integer.
 - **Update dialect.** Virtuoso's ``DROP GRAPH`` fails on a graph never ``CREATE``d; a
   quad store's graph exists while it holds triples, so ``update`` sends ``CLEAR`` instead.
 - **Revision.** ``urn:x-ckm:meta`` holds the revision and modification time, replaced by
@@ -74,6 +77,7 @@ REGISTERED = "urn:x-ckm:graph"
 STAGING = "urn:x-ckm:staging:"
 EMPTY_GRAPH = "urn:x-ckm:empty"
 XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
+XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 
 Quad = tuple[Node, Node, Node, str]
 _LINE = re.compile(r"line (\d+)", re.IGNORECASE)
@@ -91,9 +95,17 @@ def _bnode_label(value: str) -> str:
     return "v" + re.sub(r"[^A-Za-z0-9]", "x", value)
 
 
+def _lexical(d: dict[str, Any]) -> str:
+    """The literal's text; Virtuoso's stored booleans ``1``/``0`` as ``true``/``false``."""
+    value = d["value"]
+    if d.get("datatype") == XSD_BOOLEAN and value in ("0", "1"):
+        return "true" if value == "1" else "false"
+    return value
+
+
 def _json_ox(d: dict[str, Any]) -> Any:
     """A SPARQL JSON results term (Virtuoso's ``typed-literal`` too) as a pyoxigraph term."""
-    kind, value = d["type"], d["value"]
+    kind, value = d["type"], _lexical(d)
     if kind == "uri":
         return ox.NamedNode(value)
     if kind == "bnode":
@@ -112,7 +124,7 @@ def _json_ox(d: dict[str, Any]) -> Any:
 
 def _json_rdflib(d: dict[str, Any]) -> Node:
     """A SPARQL JSON results term as an rdflib term."""
-    kind, value = d["type"], d["value"]
+    kind, value = d["type"], _lexical(d)
     if kind == "uri":
         return URIRef(value)
     if kind == "bnode":
@@ -263,6 +275,9 @@ class RemoteStore:
         if name == "QueryBadFormed" or re.match(r"Virtuoso (37000|22023|22007|42S22)", body):
             m = _LINE.search(body)
             return BadQuery(body or msg, line=int(m.group(1)) if m else None)
+        if "estimated execution time" in body:  # Virtuoso's MaxQueryCostEstimationTime
+            return TimedOut(f"The store refused to start a query it estimates to run past its "
+                            f"limit: {body}")
         if "40001" in body or "deadlock" in body.lower():
             return Conflict(f"the store reported a conflict: {body}")
         if name == "Unauthorized" or "SR186" in body or "permission" in body.lower():
