@@ -149,9 +149,12 @@ def affects_inferences(store: Any, quads: list[Quad]) -> bool:
     """
     preds = set()
     nodes = set()
+    from kg_service.validation import is_annotation
+
     for s, p, o, g in quads:
-        if g == ONTOLOGY_GRAPH or (str(p).startswith((str(RDF), str(RDFS), str(OWL)))
-                                   and p not in _ANNOTATIONS):
+        if g == ONTOLOGY_GRAPH and not is_annotation((s, p, o, g)):
+            return True
+        if str(p).startswith((str(RDF), str(RDFS), str(OWL))) and p not in _ANNOTATIONS:
             return True
         preds.add(p)
         nodes.update(n for n in (s, o) if isinstance(n, rdflib.URIRef))

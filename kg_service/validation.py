@@ -20,6 +20,7 @@ from typing import Any, Iterable
 
 import rdflib
 from rdflib import OWL, RDF, RDFS, BNode, Literal, URIRef
+from rdflib.namespace import DCTERMS, SKOS
 from rdflib.term import Node
 
 from kg_service.errors import ValidationFailed
@@ -27,6 +28,7 @@ from kg_service.namespaces import ONTOLOGY_GRAPH
 from kg_service.sparql_update import Quad, is_protected, user_graphs
 
 _FOCUS_LIMIT = 2000
+_LABELS = {RDFS.label, RDFS.comment, RDFS.seeAlso, RDFS.isDefinedBy}
 _AXIOMS = {RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.range}
 _CHUNK = 200
 
@@ -74,8 +76,17 @@ def ontology_after(store: Any, removed: set[Quad], added: set[Quad]) -> rdflib.G
     return g
 
 
+def is_annotation(q: Quad) -> bool:
+    """A label, comment, definition or other annotation with a literal value."""
+    return isinstance(q[2], Literal) and (q[1] in _LABELS or str(q[1]).startswith(
+        (str(SKOS), str(DCTERMS))))
+
+
 def _needs_reasoner(added: set[Quad]) -> bool:
-    for _s, p, o, g in added:
+    for q in added:
+        _s, p, o, g = q
+        if is_annotation(q):
+            continue
         if g == ONTOLOGY_GRAPH or p == RDF.type or not isinstance(o, Literal):
             return True
         if str(p).startswith(str(OWL)) or p in _AXIOMS:
@@ -95,14 +106,14 @@ def check_change(store: Any, removed: Iterable[Quad], added: Iterable[Quad]) -> 
 
     removed, added = set(removed), set(added)
     touched = removed | added
-    onto_changed = any(q[3] == ONTOLOGY_GRAPH for q in touched)
-    data_touched = any(q[3] != ONTOLOGY_GRAPH for q in touched)
+    onto_changed = any(q[3] == ONTOLOGY_GRAPH and not is_annotation(q) for q in touched)
+    data_touched = any(q[3] != ONTOLOGY_GRAPH or is_annotation(q) for q in touched)
     report: dict[str, Any] = {"shacl": None, "hermit": None}
     ontology = ontology_after(store, removed, added) if (onto_changed or data_touched) else None
     if onto_changed or data_touched:
         started = time.perf_counter()
-        focus = {n for q in touched if q[3] != ONTOLOGY_GRAPH for n in (q[0], q[2])
-                 if not isinstance(n, Literal)}
+        focus = {n for q in touched if q[3] != ONTOLOGY_GRAPH or is_annotation(q)
+                 for n in (q[0], q[2]) if not isinstance(n, Literal)}
         whole = onto_changed or len(focus) > _FOCUS_LIMIT
         if whole:
             names = [g for g in user_graphs(store) if g != ONTOLOGY_GRAPH]
