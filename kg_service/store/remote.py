@@ -370,9 +370,8 @@ class RemoteStore:
         bound = binding_terms(bindings)
         prologue = sparql_prologue()
         text = inject_values(query, bound, _Terms(self.virtuoso)) if bound else query
-        graphs = self.named_graphs()
         for _ in range(5):
-            rev = self.revision()
+            rev, _modified, graphs = self._state()
             try:
                 names, rows = self._rows(prologue + text, self._dataset(graphs))
             except BadQuery as exc:
