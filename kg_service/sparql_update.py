@@ -203,8 +203,37 @@ def parse_update(text: str) -> Any:
     try:
         return translateUpdate(parseUpdate(text))
     except Exception as exc:  # pyparsing errors and rdflib's own
+        better = _oxigraph_syntax_error(text)
+        if better is not None:
+            raise better from exc
         raise BadQuery(f"SPARQL Update syntax error: {exc}", line=getattr(exc, "lineno", None),
                        column=getattr(exc, "col", None)) from exc
+
+
+def _oxigraph_syntax_error(text: str) -> BadQuery | None:
+    """Oxigraph's clearer message and position for an update rdflib cannot parse (run on an
+    empty in-memory store, never when the text could reach the network)."""
+    import re
+
+    from kg_service.sparql_text import analyse
+
+    info = analyse(text)
+    if info.load or info.service:
+        return None
+    try:
+        ox.Store().update(text)
+    except SyntaxError as exc:
+        msg = str(exc)
+        m = re.match(r"error at (\d+):(\d+): (.*)", msg, re.S)
+        if m:
+            detail = m.group(3).split("\n")[0][:300]
+            return BadQuery(f"SPARQL Update syntax error at line {m.group(1)}, column "
+                            f"{m.group(2)}: {detail}", line=int(m.group(1)),
+                            column=int(m.group(2)))
+        return BadQuery(f"SPARQL Update syntax error: {msg[:300]}")
+    except Exception:  # noqa: BLE001 - only an aid to the message
+        return None
+    return None
 
 
 # ----------------------------------------------------------------------- evaluating
