@@ -8,8 +8,7 @@ from rdflib import RDFS, Literal, URIRef
 from kg_service import history
 from kg_service.auth import User
 from kg_service.changes import current_revision, revert, submit_graph, submit_update
-from kg_service.errors import (BadQuery, Conflict, Forbidden, PreconditionFailed,
-                               ValidationFailed)
+from kg_service.errors import BadQuery, Conflict, Forbidden, PreconditionFailed, ValidationFailed
 from kg_service.namespaces import CKM, HISTORY_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH
 
 ALICE = User("alice", "editor")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -49,10 +50,8 @@ class Server:
 
     def kill(self) -> None:
         """SIGKILL the whole process group: master, workers, query processes."""
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.proc.wait(timeout=30)
 
 
@@ -79,10 +78,8 @@ def test_kill_during_large_changeset_keeps_previous_state(loaded_template: Path,
         assert before["total"] == 0
 
         def send() -> None:
-            try:
+            with contextlib.suppress(requests.RequestException):  # the server dies under it
                 requests.post(server.url + url_import, data=body, headers=headers, timeout=300)
-            except requests.RequestException:
-                pass  # the server dies under it
 
         sender = threading.Thread(target=send, daemon=True)
         sender.start()
