@@ -17,16 +17,15 @@ from kg_service.errors import BadQuery, Unavailable
 from kg_service.saved_queries import get_saved_query, saved_queries
 from kg_service.sparql import (
     ProtocolRequest,
-    graph_counts,
     media_type,
     parse_timeout,
     query_request,
     read_request,
     run_query,
-    service_description,
     update_error,
     update_text,
 )
+from kg_service.sparql_output import graph_counts, service_description
 from kg_service.store import QueryOutput, QueryRequest
 from kg_service.web.common import (
     cached,
@@ -236,6 +235,20 @@ OPENAPI_PATHS: dict[str, Any] = {
                                "401": {"description": "Update without a token"},
                                "403": {"description": "Update by a reader"},
                                "413": {"description": "Body too large"}}},
+    },
+    "/graph-store": {
+        "parameters": [{"name": "graph", "in": "query", "schema": {"type": "string"}},
+                       {"name": "default", "in": "query", "schema": {"type": "string"}}],
+        "get": {"summary": "A named graph (?graph=IRI) or the union (?default) as RDF",
+                "responses": {"200": {"description": "The graph"},
+                              "404": {"description": "No such graph"}}},
+        "put": {"summary": "Replace a named graph (editors)",
+                "responses": {"200": {"description": "The recorded change"},
+                              "201": {"description": "Created"}}},
+        "post": {"summary": "Add to a named graph (editors)",
+                 "responses": {"200": {"description": "The recorded change"}}},
+        "delete": {"summary": "Empty a named graph (editors)",
+                   "responses": {"200": {"description": "The recorded change"}}},
     },
     "/queries": {"get": {"summary": "The saved queries",
                          "responses": {"200": {"description": "List (JSON or HTML)"}}}},
