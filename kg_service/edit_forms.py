@@ -177,7 +177,7 @@ def _practice(store: KGStore, form: dict[str, Any], existing: URIRef | None) -> 
         after.append((s, CKM.description, Literal(text)))
     after += [(s, CKM.exhibitsStyle, x) for x in styles]
     after += [(s, CKM.involvesKnowledge, x) for x in _iris(form, "knowledge")]
-    after += [(s, CKM.supportsElement, x) for x in _iris(form, "elements")]
+    after += [(s, CKM.supportsElement, x) for x in _iris(form, "supports")]
     benefits = form.get("benefits") or ""
     if isinstance(benefits, str):
         benefits = benefits.splitlines()
@@ -262,7 +262,7 @@ def current_values(store: KGStore, iri: str) -> dict[str, Any]:
               DCTERMS.source: "paper", CKM.sourceLocator: "locator", CKM.practicedBy: "company",
               RDFS.subClassOf: "parent"}
     multi = {CKM.exhibitsStyle: "styles", CKM.involvesKnowledge: "knowledge",
-             CKM.supportsElement: "elements", CKM.benefit: "benefits"}
+             CKM.supportsElement: "supports", CKM.benefit: "benefits"}
     for r in store.select("SELECT ?x ?p ?o WHERE { ?x ?p ?o }", x=s):
         p, o = r["p"], r["o"]
         if p in single and single[p] not in fields:

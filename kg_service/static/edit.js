@@ -9,22 +9,22 @@
 
   function values() {
     const data = {};
-    for (const e of form.elements) {
-      if (!e.name) continue;
+    for (const e of form.querySelectorAll("[name]")) {
       if (e.type === "checkbox") { (data[e.name] = data[e.name] || []); if (e.checked) data[e.name].push(e.value); }
       else data[e.name] = e.value;
     }
     return data;
   }
   function fill(v) {
-    for (const e of form.elements) {
-      if (!e.name || e.name === "kind" || e.name === "iri") continue;
+    for (const e of form.querySelectorAll("[name]")) {
+      if (e.name === "kind" || e.name === "iri") continue;
       if (e.type === "checkbox") e.checked = (v[e.name] || []).includes(e.value);
       else if (e.name in v) e.value = v[e.name];
       else if (e.name !== "message") e.value = "";
     }
   }
-  const iriSelect = form.elements.namedItem("iri");
+  const field = (name) => form.querySelector(`[name="${name}"]`);
+  const iriSelect = field("iri");
   async function load(iri) {
     if (!iri) { fill({}); return; }
     const resp = await fetch("/edit/values?iri=" + encodeURIComponent(iri));
@@ -45,7 +45,7 @@
       box.append(ul);
     }
     if (p.field) {
-      const f = form.elements.namedItem(p.field);
+      const f = field(p.field);
       if (f && f.focus) { f.setAttribute("aria-invalid", "true"); f.focus(); }
     }
     return box;

@@ -47,6 +47,7 @@
     let where = "";
     if (problem.line) {
       where = `Line ${problem.line}, column ${problem.column || 1}: `;
+      editor.closeCompletion();
       editor.markError(problem.line, problem.column || 1, problem.detail || problem.title);
     }
     box.textContent = `${problem.title || "Error"} (${problem.status || ""}). ${where}${problem.detail || ""}`;

@@ -8,7 +8,7 @@ import {defaultKeymap, history, historyKeymap, indentWithTab} from "@codemirror/
 import {StreamLanguage, syntaxHighlighting, defaultHighlightStyle, bracketMatching,
         indentOnInput} from "@codemirror/language";
 import {sparql} from "@codemirror/legacy-modes/mode/sparql";
-import {autocompletion, completionKeymap, closeBrackets, closeBracketsKeymap}
+import {autocompletion, completionKeymap, closeBrackets, closeBracketsKeymap, closeCompletion}
   from "@codemirror/autocomplete";
 import {setDiagnostics, lintGutter, lintKeymap} from "@codemirror/lint";
 
@@ -51,8 +51,9 @@ function completer(prefixes, terms) {
 export function create(parent, opts = {}) {
   const prefixes = opts.prefixes || {};
   const label = new Compartment();
-  const runKeys = opts.onRun ? [{key: "Mod-Enter", run: () => { opts.onRun(); return true; }},
-                               {key: "Shift-Enter", run: () => { opts.onRun(); return true; }}]
+  // Running closes an open completion list first (it would cover the results).
+  const runIt = (view) => { closeCompletion(view); opts.onRun(); return true; };
+  const runKeys = opts.onRun ? [{key: "Mod-Enter", run: runIt}, {key: "Shift-Enter", run: runIt}]
                              : [];
   const view = new EditorView({
     parent,
@@ -80,6 +81,7 @@ export function create(parent, opts = {}) {
     setValue: (text) => view.dispatch({changes: {from: 0, to: view.state.doc.length,
                                                  insert: text}}),
     focus: () => view.focus(),
+    closeCompletion: () => closeCompletion(view),
     // line/column are 1-based, as in the problem body of a 400.
     markError: (line, column, message) => {
       const doc = view.state.doc;
