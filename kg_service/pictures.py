@@ -87,7 +87,8 @@ def styles_svg(styles: list[dict[str, object]]) -> str:
                          f'fill="{fill}" fill-opacity="0.35" stroke="#222" stroke-width="1.5"/>')
             caption = (("relatively high" if ik == "HighIntensity" else "relatively low")
                        + " · " + ("more explicit" if fk == "Explicit" else "more tacit"))
-            parts.append(f'<text x="{x0 + 8}" y="{y1 - 10}" font-size="12" '
+            ty = y0 + 20 if ik == "HighIntensity" else y1 - 10
+            parts.append(f'<text x="{x0 + 8}" y="{ty}" font-size="12" '
                          f'font-style="italic" fill="#333">{_e(caption)}</text>')
     parts.append(f'<text x="{mid_x}" y="{bottom + 40}" text-anchor="middle" font-weight="bold">'
                  'Type of knowledge: more explicit (plain) ← → more tacit (hatched)</text>')
@@ -123,15 +124,17 @@ def styles_svg(styles: list[dict[str, object]]) -> str:
             parts.append(f'<rect x="{x0 + 40}" y="{y0 + 34}" width="{x1 - x0 - 80}" '
                          f'height="{y1 - y0 - 68}" rx="40" fill="none" stroke="#000" '
                          'stroke-width="2.5" stroke-dasharray="10 6"/>')
-        tw = 44 + 7.2 * max(len(label) * 1.1, len(f"{n} practices · {where}") * 0.9)
-        parts.append(f'<rect x="{cx - tw / 2:.1f}" y="{cy - 24:.1f}" width="{tw:.1f}" '
-                     f'height="60" rx="8" fill="#fff" stroke="#000" stroke-width="1"/>')
+        sub = f"{n} practices"
+        tw = 52 + max(9.0 * len(label), 6.8 * len(sub))
+        parts.append(f'<rect class="label-box" x="{cx - tw / 2:.1f}" y="{cy - 24:.1f}" '
+                     f'width="{tw:.1f}" height="56" rx="8" fill="#fff" stroke="#000" '
+                     'stroke-width="1"/>')
         parts.append(f'<g fill="#fff" stroke="#000" stroke-width="2">'
                      f"{shape(cx - tw / 2 + 18, cy - 2, 11)}</g>")
-        parts.append(f'<text x="{cx - tw / 2 + 36:.1f}" y="{cy + 3:.1f}" font-weight="bold" '
+        parts.append(f'<text x="{cx - tw / 2 + 38:.1f}" y="{cy + 3:.1f}" font-weight="bold" '
                      f'text-decoration="underline">{_e(label)}</text>')
-        parts.append(f'<text x="{cx - tw / 2 + 36:.1f}" y="{cy + 24:.1f}" font-size="12">'
-                     f"{n} practices · {_e(where)}</text>")
+        parts.append(f'<text x="{cx - tw / 2 + 38:.1f}" y="{cy + 22:.1f}" font-size="12">'
+                     f"{_e(sub)}</text>")
         parts.append("</a>")
     parts.append("</svg>")
     return "\n".join(parts)

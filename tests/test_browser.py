@@ -225,7 +225,7 @@ def test_styles_picture(page: Page, live_server, shots: Path) -> None:  # type: 
     box = svg.bounding_box()
     assert box and box["width"] > 600 and box["height"] > 400
     # each style's label box lies inside the picture and no two overlap
-    rects = [marks.nth(i).locator("text").first.bounding_box() for i in range(5)]
+    rects = [marks.nth(i).locator("rect.label-box").bounding_box() for i in range(5)]
     for i, a in enumerate(rects):
         assert a and box["x"] <= a["x"] and a["x"] + a["width"] <= box["x"] + box["width"] + 1
         for b in rects[i + 1:]:

@@ -115,8 +115,8 @@ def test_styles_picture_places_the_five_styles(client: FlaskClient) -> None:
                              "Mutual innovation", "Prosumerism", "Team-based co-learning"]
     shapes = re.findall(r"\(shape: (\w+)\)", svg)
     assert len(set(shapes)) == 5  # told apart without colour
-    assert "relatively low intensity, more explicit" in svg  # prosumerism
-    assert "low to high intensity, explicit and tacit" in svg  # team-based co-learning
+    assert "Prosumerism: relatively low intensity, more explicit" in svg
+    assert "Team-based co-learning: low to high intensity, explicit and tacit" in svg
     resp = client.get("/pictures/styles.svg")
     assert resp.mimetype == "image/svg+xml" and b"Prosumerism" in resp.data
 
