@@ -390,8 +390,12 @@ def run_size(size: int, work: Path, opts: argparse.Namespace) -> dict[str, Any]:
     res["rdflib"] = run_child("rdflib", qargs)
     _log(f"[{label}] rdflib parse + queries: {res['rdflib'].get('load', res['rdflib'])}")
     res["http"] = http_bench(serve_dir, nq, base, opts, gen.triples)
-    res["edit"] = run_child("edit", {"data_dir": str(serve_dir), "reps": opts.edit_reps},
-                            timeout=opts.edit_cap)
+    if size >= opts.edit_from:
+        res["edit"] = run_child("edit", {"data_dir": str(serve_dir), "reps": opts.edit_reps},
+                                timeout=opts.edit_cap)
+    else:
+        res["edit"] = {"error": f"not run below {size_label(opts.edit_from)} triples "
+                                "(--edit-from)"}
     _log(f"[{label}] edit: {res['edit']}")
     return res
 
@@ -418,6 +422,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workdir", help="where to put data (default: a temp dir, removed)")
     ap.add_argument("--infer-cap", type=float, help="seconds OWL RL may run (default 300/900)")
     ap.add_argument("--edit-cap", type=float, help="seconds the edit step may run (300/600)")
+    ap.add_argument("--edit-from", type=parse_size, default=100_000,
+                    help="smallest size that gets the edit benchmark (default 100k)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("args", nargs="?", help=argparse.SUPPRESS)
     opts = ap.parse_args(argv)
