@@ -201,12 +201,15 @@ class EmbeddedStore:
         try:
             yield primary
             primary.flush()
+            previous = self._current()[0] if current.exists() else None
             number = 1 + max((int(p.name[1:]) for p in self.snapshots.glob("g*")), default=0)
             name = f"g{number}"
             primary.backup(str(self.snapshots / name))
             tmp = self.root / "CURRENT.tmp"
             tmp.write_text(name + "\n")
             os.replace(tmp, current)
+            if previous:  # its grace period for readers starts now, when it is replaced
+                os.utime(self.snapshots / previous)
         except BaseException:
             # DIRTY stays: the next writer rebuilds the primary from the current snapshot
             del primary
