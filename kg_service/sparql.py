@@ -374,10 +374,12 @@ def update_error(err: BadQuery, text: str, sent: str) -> BadQuery:
     def back(m: re.Match[str]) -> str:
         return f"{m.group(1)}{max(1, int(m.group(2)) - shift)}{m.group(3)}"
 
-    # Oxigraph says "error at 1:C", rdflib "(at char N), (line:1, col:C)"
+    # Oxigraph says "error at 1:C", rdflib "(at char N), (line:1, col:C)", changesets
+    # "at line 1, column C"
     err.detail = re.sub(r"(error at 1:)(\d+)()", back, err.detail)
     err.detail = re.sub(r"(at char )(\d+)(\), \(line:1,)", back, err.detail)
     err.detail = re.sub(r"(\(line:1, col:)(\d+)(\))", back, err.detail)
+    err.detail = re.sub(r"(line 1, column )(\d+)()", back, err.detail)
     err.args = (err.detail,)
     if err.extra.get("line") == 1 and isinstance(err.extra.get("column"), int):
         err.extra["column"] = max(1, err.extra["column"] - shift)
