@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Flask
+from typing import TYPE_CHECKING, Any
 
 from kg_service.settings import Settings
+
+if TYPE_CHECKING:  # Flask is imported by create_app only: query processes start faster
+    from flask import Flask
 
 __version__ = "0.1.0"
 
@@ -16,6 +17,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     With an empty store, the bundled ontology and case data are loaded first.
     """
+    from flask import Flask
+
     from kg_service.auth import TokenStore
     from kg_service.bootstrap import ensure_loaded
     from kg_service.store import open_store

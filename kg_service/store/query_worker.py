@@ -27,6 +27,7 @@ import pyoxigraph as ox
 
 from kg_service.results import write_result
 
+STARTUP_TIMEOUT = 60.0  # start-up (imports) never counts against a query's time limit
 INLINE_MAX = 1 << 20  # larger bodies travel as a temp file, so the worker is freed at once
 _POSITION = re.compile(r"error at (\d+):(\d+):\s*(.*)", re.DOTALL)
 
@@ -90,6 +91,7 @@ def _write_frame(fd: int, data: bytes) -> None:
 def main() -> None:  # pragma: no cover - runs in the child process
     """The query process: read requests on stdin, answer on stdout, until EOF."""
     rfd, wfd = sys.stdin.fileno(), sys.stdout.fileno()
+    _write_frame(wfd, b"ready")  # imports done: the parent starts deadlines from here
     stores: dict[str, ox.Store] = {}
     while True:
         try:
@@ -124,6 +126,12 @@ class QueryProcess:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
         assert self.proc.stdin and self.proc.stdout
         self.wfd, self.rfd = self.proc.stdin.fileno(), self.proc.stdout.fileno()
+        ready, _, _ = select.select([self.rfd], [], [], STARTUP_TIMEOUT)
+        if not ready:
+            self.kill()
+            raise RuntimeError(f"query process did not start within {STARTUP_TIMEOUT} s")
+        (size,) = struct.unpack(">I", _read_exact(self.rfd, 4))
+        _read_exact(self.rfd, size)
 
     def run(self, req: dict[str, Any], timeout: float) -> tuple[dict[str, Any], bytes]:
         deadline = time.monotonic() + timeout
@@ -190,6 +198,8 @@ class QueryPool:
         except TimeoutError:
             self.killed += 1
             self._give(None)
+            # start the replacement now, so the next query does not wait for its imports
+            threading.Thread(target=self.warm, daemon=True).start()
             raise
         except BaseException:
             proc.kill()
