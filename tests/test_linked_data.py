@@ -230,3 +230,22 @@ def test_rdflib_dereferences_and_follows_links_on_a_live_server(live_server):
     for fmt in ("json-ld", "xml", "turtle"):
         g = Graph().parse(local(CASE), format=fmt)
         assert (CASE, CKM.aboutCompany, HOLCIM) in g
+
+
+def test_ontology_in_owl_xml_opens_in_an_owl_tool(client, tmp_path) -> None:
+    """Protégé reads OWL/XML: the ontology comes as OWL/XML by Accept and by .owx, and
+    owlready2 (an OWL tool) loads it back with the contract's classes."""
+    import owlready2
+
+    resp = client.get("/ontology", headers={"Accept": "application/owl+xml"})
+    assert resp.status_code == 200
+    assert resp.mimetype == "application/owl+xml"
+    assert b'ontologyIRI="https://w3id.org/ckm/ontology"' in resp.data
+    assert client.get("/ontology.owx").data == resp.data
+    path = tmp_path / "ckm.owx"
+    path.write_bytes(resp.data)
+    world = owlready2.World()
+    onto = world.get_ontology(f"file://{path}").load()
+    names = {c.name for c in onto.classes()}
+    assert {"CustomerKnowledge", "KnowledgeAboutCustomer", "CKMStyle", "Company"} <= names
+    world.close()

@@ -18,6 +18,7 @@ from rdflib import Graph, URIRef
 
 from kg_service import describe as core
 from kg_service.errors import NotAcceptable, NotFound
+from kg_service.export import owl_xml
 from kg_service.namespaces import ONTOLOGY_IRI
 from kg_service.web.common import cached, cors, get_settings, get_store, negotiate
 
@@ -33,6 +34,8 @@ OFFERS = {"html": "text/html", **{k: v[0] for k, v in core.RDF_FORMATS.items()},
           "json": "application/json", "text": "text/plain"}
 RDF_OFFERS = {k: v for k, v in OFFERS.items() if k != "html"}
 SUFFIXES = {v[1]: k for k, v in core.RDF_FORMATS.items()} | {".html": "html"}
+# the ontology also comes as OWL/XML, for Protégé (converted by the OWL API, cached)
+ONTOLOGY_OFFERS = OFFERS | {"owlxml": "application/owl+xml"}
 _BODY_FORMAT = {"json": "jsonld", "text": "ntriples"}  # aliases served in another syntax
 
 
@@ -146,7 +149,9 @@ def _ontology_body(fmt: str) -> bytes:
     key = (store.revision(), fmt)
     body = cache.get(key)
     if body is None:
-        if fmt == "html":
+        if fmt == "owlxml":
+            body = owl_xml(core.ontology_graph(store))
+        elif fmt == "html":
             body = _render("ontology.html", page=core.ontology_page(store),
                            alternates=_alternates("/ontology")).encode()
         else:
@@ -158,19 +163,19 @@ def _ontology_body(fmt: str) -> bytes:
 
 
 def _ontology(fmt: str) -> Response:
-    resp = Response(_ontology_body(fmt), mimetype=OFFERS[fmt])
+    resp = Response(_ontology_body(fmt), mimetype=ONTOLOGY_OFFERS[fmt])
     return _finish(resp, fmt, "/ontology", ONTOLOGY_IRI)
 
 
 @bp.get("/ontology")
 def ontology() -> Response:
     """The whole ontology (and so each hash term ``ckm:X``) in every format."""
-    return _ontology(_pick(None))
+    return _ontology(_pick(None, ONTOLOGY_OFFERS))
 
 
-@bp.get("/ontology<any('.ttl','.jsonld','.rdf','.nt','.html'):suffix>")
+@bp.get("/ontology<any('.ttl','.jsonld','.rdf','.nt','.html','.owx'):suffix>")
 def ontology_file(suffix: str) -> Response:
-    return _ontology(SUFFIXES[suffix])
+    return _ontology("owlxml" if suffix == ".owx" else SUFFIXES[suffix])
 
 
 @bp.get("/ontology/<path:version>")
