@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,13 @@ from werkzeug.serving import make_server
 from kg_service import create_app
 from kg_service.settings import Settings
 from kg_service.store import KGStore, open_store
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:

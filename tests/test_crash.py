@@ -6,7 +6,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,15 +16,10 @@ import pytest
 import requests
 
 from kg_service.auth import TokenStore
+from tests.conftest import free_port
 
 BULK = "https://w3id.org/ckm/id/case/bulk"
 N = 30000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:

@@ -15,7 +15,6 @@ import io
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
@@ -32,6 +31,7 @@ from kg_service import create_app
 from kg_service.errors import TimedOut
 from kg_service.settings import Settings
 from kg_service.store import KGStore, QueryRequest, open_store
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.remote
 
@@ -41,16 +41,10 @@ ALT = "http://www.w3.org/2004/02/skos/core#altLabel"
 CASE = "https://w3id.org/ckm/id/case/holcim-hbk"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Virtuoso:
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.sql_port, self.http_port = _free_port(), _free_port()
+        self.sql_port, self.http_port = free_port(), free_port()
         self.user, self.password = "kgtest", secrets.token_urlsafe(12)
         self.url = f"http://127.0.0.1:{self.http_port}"
         self.ini = root / "virtuoso.ini"

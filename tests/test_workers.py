@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -24,17 +23,11 @@ import pytest
 import requests
 
 from kg_service.auth import TokenStore
-from tests.conftest import copy_loaded
+from tests.conftest import copy_loaded, free_port
 
 HOLCIM = "https://w3id.org/ckm/id/company/holcim"
 GRAPH = "https://w3id.org/ckm/id/case/holcim-hbk"
 ALT = "http://www.w3.org/2004/02/skos/core#altLabel"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Gunicorn:
