@@ -74,3 +74,10 @@ def test_restore_of_a_broken_dump_keeps_the_store(tmp_path: Path) -> None:
 def test_settings_table_lists_every_setting(tmp_path: Path) -> None:
     result = run(tmp_path, "settings", "--markdown")
     assert "`KG_QUERY_TIMEOUT`" in result.output and "`KG_DATA_DIR`" in result.output
+
+
+def test_readme_settings_table_is_the_generated_one() -> None:
+    from kg_service.settings import markdown_table
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    assert markdown_table() in readme
