@@ -67,16 +67,18 @@ def test_syntax_error_has_line_and_column(store) -> None:
 def test_timeout_kills_the_query_process(tmp_path: Path) -> None:
     store = open_store(make_settings(tmp_path, query_workers=1, query_timeout=1.0))
     store.replace_graphs({EX + "g": _graph(*map(str, range(300)))})
+    store.warm()
+    (query_process,) = store._pool._idle  # the process that will run the heavy query
     started = time.monotonic()
     with pytest.raises(TimedOut):
         store.run_query(QueryRequest(HEAVY, "json"))
     assert time.monotonic() - started < 3
-    time.sleep(3)  # let the replacement finish its imports
-    children = [p for p in psutil.Process().children(recursive=True)
-                if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
-    # the killed query process is gone; at most its idle replacement is left, not burning a core
-    assert len(children) <= 1
-    assert all(p.cpu_percent(interval=0.5) < 50 for p in children)
+    assert query_process.proc.poll() is not None  # killed: its work has really ended
+    assert not psutil.pid_exists(query_process.proc.pid)
+    time.sleep(3)  # the replacement has started meanwhile; it is idle, not burning a core
+    replacements = [p.proc.pid for p in store._pool._idle]
+    assert len(replacements) == 1 and replacements[0] != query_process.proc.pid
+    assert psutil.Process(replacements[0]).cpu_percent(interval=0.5) < 50
     started = time.monotonic()
     out = store.run_query(QueryRequest("ASK { ?s ?p ?o }", "json"))
     assert out.read() == b'{"head":{},"boolean":true}'
