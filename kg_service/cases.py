@@ -71,7 +71,7 @@ class _LineList(list):
     lines: dict[int, int]
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml: ~5x faster
     pass
 
 

@@ -58,6 +58,7 @@ class EmbeddedStore:
         self.memory = settings.store == "memory"
         self._thread_lock = threading.RLock()
         self._reader_cache: tuple[str, ox.Store] | None = None
+        self._current_cache: tuple[tuple[int, int], tuple[str, float]] | None = None
         self._pool: QueryPool | None = None
         if self.memory:
             self._mem = ox.Store()
@@ -77,8 +78,14 @@ class EmbeddedStore:
 
     # ------------------------------------------------------------------ reading
     def _current(self) -> tuple[str, float]:
+        """(snapshot name, time of the write): re-read only when CURRENT was replaced."""
         path = self.root / "CURRENT"
-        return path.read_text().strip(), path.stat().st_mtime
+        st = path.stat()
+        key = (st.st_ino, st.st_mtime_ns)
+        cached = self._current_cache
+        if cached is None or cached[0] != key:
+            self._current_cache = cached = (key, (path.read_text().strip(), st.st_mtime))
+        return cached[1]
 
     def _reader(self) -> ox.Store:
         if self.memory:
