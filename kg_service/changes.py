@@ -161,7 +161,8 @@ def affects_inferences(store: Any, quads: list[Quad]) -> bool:
     values = " ".join(p.n3() for p in preds)
     if store.ask(f"ASK {{ GRAPH <{ONTOLOGY_GRAPH}> {{ VALUES ?p {{ {values} }} "
                  f"{{ ?x ?q ?p }} UNION {{ ?p ?q ?y FILTER(?q IN ({_SCHEMA_PREDICATES})"
-                 f" && ?y NOT IN ({_PLAIN_TYPES})) }} }} }}"):
+                 f" && ?y NOT IN ({_PLAIN_TYPES})) }} }} }}") \
+            and not _only_known_domain_types(store, quads, values):
         return True
     if any(isinstance(n, rdflib.BNode) for q in quads for n in q[:3]):
         return True
@@ -171,6 +172,36 @@ def affects_inferences(store: Any, quads: list[Quad]) -> bool:
                      f"{{ ?z <{OWL.sameAs}> ?n }} }}"):
             return True
     return False
+
+
+def _only_known_domain_types(store: Any, quads: list[Quad], values: str) -> bool:
+    """True when the only axioms on these predicates are domains and ranges, and every
+    type they imply (with its superclasses) follows from a type the node already has in
+    the asserted graphs, so adding or removing the quads changes no inference.
+
+    The common edit (a benefit, description or label of an existing practice) then skips
+    the OWL RL recompute, which costs seconds to minutes on a large graph.
+    """
+    ranges_ok = f"<{RDFS.domain}>, <{RDFS.range}>"
+    if store.ask(f"ASK {{ GRAPH <{ONTOLOGY_GRAPH}> {{ VALUES ?p {{ {values} }} "
+                 f"{{ ?x ?q ?p }} UNION {{ ?p ?q ?y FILTER(?q IN ({_SCHEMA_PREDICATES})"
+                 f" && ?q NOT IN ({ranges_ok}) && ?y NOT IN ({_PLAIN_TYPES})) }} }} }}"):
+        return False  # a chain, inverse, sub/equivalent property...: the full closure
+    for s, p, o, _g in quads:
+        for node, axiom in ((s, RDFS.domain), (o, RDFS.range)):
+            if isinstance(node, rdflib.Literal):
+                continue
+            if not isinstance(node, rdflib.URIRef):
+                return False
+            # some implied class (or a superclass of it) is not entailed by an asserted type
+            if store.ask(
+                    f"ASK {{ GRAPH <{ONTOLOGY_GRAPH}> {{ {p.n3()} <{axiom}> ?c . "
+                    f"?c <{RDFS.subClassOf}>* ?d FILTER(isIRI(?d)) }} "
+                    f"FILTER NOT EXISTS {{ GRAPH ?g {{ {node.n3()} a ?t }} "
+                    f"FILTER(?g != <{INFERRED_GRAPH}>) "
+                    f"GRAPH <{ONTOLOGY_GRAPH}> {{ ?t <{RDFS.subClassOf}>* ?d }} }} }}"):
+                return False
+    return True
 
 
 def _inferred_delta(store: Any, removed: list[Quad], added: list[Quad]

@@ -172,3 +172,24 @@ def test_graph_store_put_keeps_unchanged_blank_node_axioms(loaded_store) -> None
     onto.add((CKM.Extra, RDFS.label, Literal("extra", lang="en")))
     ch = submit_graph(loaded_store, ONTOLOGY_GRAPH, onto, mode="put", user=ALICE)
     assert (ch.added, ch.removed) == (1, 0)
+
+
+def test_data_edit_whose_inferences_hold_already_skips_the_closure(loaded_store) -> None:
+    """A benefit on an existing practice changes no inference: the OWL RL recompute is
+    skipped, and the inferred graph is still exactly the full closure. A benefit on an
+    untyped node would imply a new type (the property's domain), so it is not skipped."""
+    from kg_service.bootstrap import refresh_inferred
+    from kg_service.changes import affects_inferences
+
+    practice = URIRef("https://w3id.org/ckm/id/practice/holcim-purchasing")
+    quad = (practice, CKM.benefit, Literal("faster deliveries"), URIRef(HOLCIM_CASE))
+    assert not affects_inferences(loaded_store, [quad])
+    untyped = (URIRef("urn:x:new"), CKM.benefit, Literal("x"), URIRef(HOLCIM_CASE))
+    assert affects_inferences(loaded_store, [untyped])
+
+    ch = submit_update(loaded_store, P + f"INSERT DATA {{ GRAPH <{HOLCIM_CASE}> {{ "
+                       f"<{practice}> ckm:benefit \"faster deliveries\" }} }}", user=ALICE)
+    assert (ch.checks["inferred"]["added"], ch.checks["inferred"]["removed"]) == (0, 0)
+    before = set(loaded_store.graph(INFERRED_GRAPH))
+    refresh_inferred(loaded_store)  # the full OWL RL closure agrees
+    assert set(loaded_store.graph(INFERRED_GRAPH)) == before
