@@ -284,12 +284,14 @@ def media_type(fmt: str) -> str:
 
 
 # --------------------------------------------------------------------------- queries
+_PREFIX_USE = re.compile(r"(?<![\w:<])(" + "|".join(map(re.escape, PREFIXES)) + r"):")
+
+
 def _prologue(info: SparqlText, text: str, base: str) -> tuple[str, int]:
     """One line put before the text (so a 1-line shift): the base IRI (relative IRIs resolve
     against it unless the text has its own BASE) and the project's prefixes the text uses
     without declaring them."""
-    used = {p for p in PREFIXES if p not in info.prefixes and re.search(
-        rf"(?<![\w:<]){re.escape(p)}:", text)}
+    used = {p for p in _PREFIX_USE.findall(text) if p not in info.prefixes}
     parts = [] if info.base else [f"BASE <{base}>"]
     parts += [f"PREFIX {p}: <{PREFIXES[p]}>" for p in sorted(used)]
     return (" ".join(parts) + "\n", 1) if parts else ("", 0)

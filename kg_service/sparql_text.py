@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 _TOKEN = re.compile(
     r"""
@@ -58,8 +59,12 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     return out
 
 
+@lru_cache(maxsize=512)
 def analyse(text: str) -> SparqlText:
-    """Read a query or update's form, prefixes and network/dataset clauses."""
+    """Read a query or update's form, prefixes and network/dataset clauses.
+
+    Cached by text (dashboards repeat their queries); callers must not change the result.
+    """
     info = SparqlText()
     toks = _tokens(text)
 
