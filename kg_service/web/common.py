@@ -138,3 +138,13 @@ def cors(resp: Response) -> Response:
     resp.headers["Access-Control-Expose-Headers"] = (
         "ETag, Last-Modified, Link, KG-Result-Truncated, KG-Result-Count, KG-Query-Time")
     return resp
+
+
+def cors_preflight(resp: Response, methods: str, headers: str) -> Response:
+    """Open CORS, and on a preflight (OPTIONS) the methods and headers a surface accepts."""
+    cors(resp)
+    if request.method == "OPTIONS":
+        resp.headers["Access-Control-Allow-Methods"] = methods
+        resp.headers["Access-Control-Allow-Headers"] = headers
+        resp.headers["Access-Control-Max-Age"] = "86400"
+    return resp

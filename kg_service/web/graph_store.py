@@ -16,7 +16,13 @@ from werkzeug.exceptions import MethodNotAllowed
 from kg_service.errors import BadRequest, NotFound, Unavailable, UnsupportedMediaType
 from kg_service.sparql import EMPTY_GRAPH, OUTPUT_PREFIXES, choose_format, media_type, run_query
 from kg_service.store import QueryRequest
-from kg_service.web.common import cached, cors, get_store, media_type_with_charset, require_role
+from kg_service.web.common import (
+    cached,
+    cors_preflight,
+    get_store,
+    media_type_with_charset,
+    require_role,
+)
 
 bp = Blueprint("graph_store", __name__)
 
@@ -29,12 +35,7 @@ _IRI_CHARS = frozenset(' <>"{}|^`\\')
 
 @bp.after_request
 def _cors(resp: Response) -> Response:
-    cors(resp)
-    if request.method == "OPTIONS":
-        resp.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
-        resp.headers["Access-Control-Allow-Headers"] = "Accept, If-None-Match"
-        resp.headers["Access-Control-Max-Age"] = "86400"
-    return resp
+    return cors_preflight(resp, "GET, HEAD, OPTIONS", "Accept, If-None-Match")
 
 
 def _target() -> str | None:

@@ -29,7 +29,7 @@ from kg_service.sparql_output import graph_counts, service_description
 from kg_service.store import QueryOutput, QueryRequest
 from kg_service.web.common import (
     cached,
-    cors,
+    cors_preflight,
     get_settings,
     get_store,
     media_type_with_charset,
@@ -51,12 +51,7 @@ HTML_ROWS = 1000
 
 @bp.after_request
 def _cors(resp: Response) -> Response:
-    cors(resp)
-    if request.method == "OPTIONS":
-        resp.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, OPTIONS"
-        resp.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type, If-None-Match"
-        resp.headers["Access-Control-Max-Age"] = "86400"
-    return resp
+    return cors_preflight(resp, "GET, HEAD, POST, OPTIONS", "Accept, Content-Type, If-None-Match")
 
 
 def _graphs() -> set[str]:
