@@ -206,7 +206,13 @@ def _only_known_domain_types(store: Any, quads: list[Quad], values: str) -> bool
 
 def _inferred_delta(store: Any, removed: list[Quad], added: list[Quad]
                     ) -> tuple[list[Quad], list[Quad], float]:
-    """The inferred graph's change: the OWL RL closure of the data after the change."""
+    """The inferred graph's change: the OWL RL closure of the data after the change.
+
+    Data-only changes (``inference.data_only``) use the compiled rules of
+    ``kg_service.inference``, which give owlrl's answer exactly; anything else (or what the
+    rules cannot decide) runs owlrl on ontology + data.
+    """
+    from kg_service.inference import data_only, infer
     from kg_service.reasoning import materialise_owl_rl
 
     started = time.perf_counter()
@@ -217,11 +223,19 @@ def _inferred_delta(store: Any, removed: list[Quad], added: list[Quad]
         graphs.get(g, set()).discard((s, p, o))
     for s, p, o, g in added:
         graphs.setdefault(g, set()).add((s, p, o))
-    base = rdflib.Graph()
-    for triples in graphs.values():
-        for t in triples:
-            base.add(t)
-    new = set(materialise_owl_rl(base))
+    new = None
+    if data_only(removed + added):
+        ontology = rdflib.Graph()
+        for t in graphs.get(ONTOLOGY_GRAPH, ()):
+            ontology.add(t)
+        new = infer(ontology, (t for g, ts in graphs.items() if g != ONTOLOGY_GRAPH
+                               for t in ts))
+    if new is None:
+        base = rdflib.Graph()
+        for triples in graphs.values():
+            for t in triples:
+                base.add(t)
+        new = set(materialise_owl_rl(base))
     old = set(store.graph(INFERRED_GRAPH))
     g = INFERRED_GRAPH
     return ([(*t, g) for t in old - new], [(*t, g) for t in new - old],

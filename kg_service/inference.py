@@ -1,0 +1,321 @@
+"""Fast OWL RL inferences for data-only changes.
+
+``materialise_owl_rl`` (owlrl) recomputes the whole closure, which costs seconds at 10k
+triples and minutes at 100k. When a change touches only case data (no ontology quad, no
+RDF/RDFS/OWL term other than ``rdf:type`` to a named class, no blank node) the ontology's
+axioms stay as they are, so this module compiles them once (per ontology content) into a
+few forward rules over the data and iterates them to a fixpoint:
+
+* the ontology-only consequences are owlrl's own output on the ontology (cached);
+* the TBox used by the rules (sub/equivalent classes and properties, domains, ranges,
+  inverses, symmetric/transitive properties, property chains, ``owl:hasValue``
+  restrictions and ``owl:intersectionOf``) is read from owlrl's closure of the ontology;
+* the result is filtered exactly like ``materialise_owl_rl``.
+
+``infer`` returns None (callers then run owlrl) when the ontology uses a construct the
+rules do not cover, or when the data would make owlrl derive ``owl:sameAs`` (two values of
+a functional property), so it never returns a different answer than owlrl.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import rdflib
+from rdflib import OWL, RDF, RDFS, BNode, Literal, URIRef
+
+from kg_service.namespaces import ONTOLOGY_GRAPH
+
+Triple = tuple[Any, Any, Any]
+
+#: OWL terms whose rules the engine does not implement; their presence means "use owlrl".
+_UNSUPPORTED = {OWL.someValuesFrom, OWL.allValuesFrom, OWL.unionOf, OWL.complementOf,
+                OWL.maxCardinality, OWL.maxQualifiedCardinality, OWL.cardinality,
+                OWL.qualifiedCardinality, OWL.minCardinality, OWL.hasKey, OWL.sameAs,
+                OWL.hasSelf, OWL.onClass, OWL.InverseFunctionalProperty,
+                OWL.ReflexiveProperty}
+
+_TYPE = RDF.type  # namespace attribute lookups are slow in the inner loops
+_LOCK = threading.Lock()
+_CACHE: dict[str, Rules] = {}
+
+
+@dataclass
+class Rules:
+    """The ontology's axioms compiled for data-level forward chaining."""
+
+    supported: bool = True
+    static: set[Triple] = field(default_factory=set)  # owlrl's output on the ontology alone
+    supc: dict[Any, set[Any]] = field(default_factory=lambda: defaultdict(set))
+    supp: dict[Any, set[Any]] = field(default_factory=lambda: defaultdict(set))
+    dom: dict[Any, set[Any]] = field(default_factory=lambda: defaultdict(set))
+    rng: dict[Any, set[Any]] = field(default_factory=lambda: defaultdict(set))
+    inv: dict[Any, set[Any]] = field(default_factory=lambda: defaultdict(set))
+    symmetric: set[Any] = field(default_factory=set)
+    transitive: set[Any] = field(default_factory=set)
+    functional: set[Any] = field(default_factory=set)
+    chains: list[tuple[Any, list[tuple[bool, Any]]]] = field(default_factory=list)
+    has_value: dict[Any, tuple[Any, Any]] = field(default_factory=dict)  # R -> (p, v)
+    has_value_by: dict[tuple[Any, Any], set[Any]] = field(
+        default_factory=lambda: defaultdict(set))  # (p, v) -> {R}
+    intersections: dict[Any, list[Any]] = field(default_factory=dict)
+
+
+def _list(graph: rdflib.Graph, head: Any) -> list[Any] | None:
+    try:
+        return list(rdflib.collection.Collection(graph, head))
+    except Exception:  # noqa: BLE001 (a malformed list: not compilable)
+        return None
+
+
+def compile_rules(ontology: rdflib.Graph) -> Rules:
+    """Compile an ontology graph into Rules (``supported`` False when owlrl must run).
+
+    Raises nothing of its own; owlrl errors propagate.
+    """
+    from kg_service.reasoning import _closure, materialise_owl_rl
+
+    rules = Rules()
+    if any(p in _UNSUPPORTED or o in _UNSUPPORTED for _s, p, o in ontology):
+        rules.supported = False
+        return rules
+    rules.static = set(materialise_owl_rl(ontology))
+    t = rdflib.Graph()
+    for tr in ontology:
+        t.add(tr)
+    _closure(t)
+    for c, d in t.subject_objects(RDFS.subClassOf):
+        rules.supc[c].add(d)
+    for c, d in t.subject_objects(OWL.equivalentClass):
+        rules.supc[c].add(d)
+        rules.supc[d].add(c)
+    for p, q in t.subject_objects(RDFS.subPropertyOf):
+        rules.supp[p].add(q)
+    for p, q in t.subject_objects(OWL.equivalentProperty):
+        rules.supp[p].add(q)
+        rules.supp[q].add(p)
+    for p, c in t.subject_objects(RDFS.domain):
+        rules.dom[p].add(c)
+    for p, c in t.subject_objects(RDFS.range):
+        rules.rng[p].add(c)
+    for p, q in t.subject_objects(OWL.inverseOf):
+        rules.inv[p].add(q)
+        rules.inv[q].add(p)
+    rules.symmetric = set(t.subjects(RDF.type, OWL.SymmetricProperty))
+    rules.transitive = set(t.subjects(RDF.type, OWL.TransitiveProperty))
+    rules.functional = set(t.subjects(RDF.type, OWL.FunctionalProperty))
+    for p, head in t.subject_objects(OWL.propertyChainAxiom):
+        steps: list[tuple[bool, Any]] = []
+        for step in _list(t, head) or [None]:
+            if isinstance(step, URIRef):
+                steps.append((False, step))
+            elif isinstance(step, BNode) and t.value(step, OWL.inverseOf) is not None:
+                steps.append((True, t.value(step, OWL.inverseOf)))
+            else:
+                rules.supported = False
+                return rules
+        rules.chains.append((p, steps))
+    for r, v in t.subject_objects(OWL.hasValue):
+        props = list(t.objects(r, OWL.onProperty))
+        if len(props) != 1:
+            rules.supported = False
+            return rules
+        rules.has_value[r] = (props[0], v)
+        rules.has_value_by[(props[0], v)].add(r)
+    for c, head in t.subject_objects(OWL.intersectionOf):
+        members = _list(t, head)
+        if not members:
+            rules.supported = False
+            return rules
+        rules.intersections[c] = members
+    return rules
+
+
+def _digest(triples: Iterable[Triple]) -> str:
+    h = hashlib.sha256()
+    for line in sorted(" ".join(x.n3() for x in tr) for tr in triples
+                       if not any(isinstance(x, BNode) for x in tr)):
+        h.update(line.encode("utf-8") + b"\n")
+    bnodes = sum(1 for tr in triples if any(isinstance(x, BNode) for x in tr))
+    h.update(f"bnodes:{bnodes}".encode())
+    return h.hexdigest()
+
+
+def rules_for(ontology: rdflib.Graph) -> Rules:
+    """Compiled Rules for this ontology content, cached by a digest of its triples.
+
+    Blank-node structures enter the digest by count only, so the cache is keyed by the
+    ontology graph object as well when it holds blank nodes. Raises what compile_rules does.
+    """
+    triples = list(ontology)
+    key = _digest(triples)
+    with _LOCK:
+        hit = _CACHE.get(key)
+        if hit is None:
+            hit = compile_rules(ontology)
+            _CACHE.clear()  # one ontology at a time; avoid unbounded growth
+            _CACHE[key] = hit
+        return hit
+
+
+def closure(rules: Rules, facts: Iterable[Triple], rdf_type: Any = _TYPE) -> set[Triple]:
+    """All triples the rules derive from ``facts`` (facts included), with ``rdf_type`` the
+    term standing for rdf:type (terms may be interned as ints). Raises nothing."""
+    by_p: dict[Any, dict[Any, set[Any]]] = defaultdict(lambda: defaultdict(set))
+    types: dict[Any, set[Any]] = defaultdict(set)
+    known: set[Triple] = set()
+    todo: list[Triple] = list(facts)
+    joins = bool(rules.chains or rules.transitive or rules.intersections)
+
+    while todo:
+        fresh: list[Triple] = []
+        for tr in todo:
+            if tr not in known:
+                known.add(tr)
+                fresh.append(tr)
+                by_p[tr[1]][tr[0]].add(tr[2])
+                if tr[1] == rdf_type:
+                    types[tr[0]].add(tr[2])
+        new: list[Triple] = []
+        for s, p, o in fresh:
+            for q in rules.supp.get(p, ()):
+                new.append((s, q, o))
+            for q in rules.inv.get(p, ()):
+                new.append((o, q, s))
+            if p in rules.symmetric:
+                new.append((o, p, s))
+            for c in rules.dom.get(p, ()):
+                new.append((s, rdf_type, c))
+            for c in rules.rng.get(p, ()):
+                new.append((o, rdf_type, c))
+            for r in rules.has_value_by.get((p, o), ()):
+                new.append((s, rdf_type, r))
+            if p == rdf_type:
+                for d in rules.supc.get(o, ()):
+                    new.append((s, rdf_type, d))
+                if o in rules.has_value:
+                    hp, hv = rules.has_value[o]
+                    new.append((s, hp, hv))
+                for m in rules.intersections.get(o, ()):
+                    new.append((s, rdf_type, m))
+        if joins and fresh:
+            for c, members in rules.intersections.items():
+                cands = {s for s, p, o in fresh if p == rdf_type and o in members}
+                for s in cands:
+                    if all(m in types[s] for m in members):
+                        new.append((s, rdf_type, c))
+            for p in rules.transitive:
+                rel = by_p.get(p, {})
+                for s, objs in list(rel.items()):
+                    for o in list(objs):
+                        for o2 in list(rel.get(o, ())):
+                            new.append((s, p, o2))
+            for p, steps in rules.chains:
+                pairs: dict[Any, set[Any]] | None = None
+                for inverse, q in steps:
+                    rel = by_p.get(q, {})
+                    if inverse:
+                        step: dict[Any, set[Any]] = defaultdict(set)
+                        for s, objs in rel.items():
+                            for o in objs:
+                                step[o].add(s)
+                    else:
+                        step = rel
+                    if pairs is None:
+                        pairs = {s: set(objs) for s, objs in step.items()}
+                    else:
+                        pairs = {s: {z for y in ys for z in step.get(y, ())}
+                                 for s, ys in pairs.items()}
+                for s, objs in (pairs or {}).items():
+                    for o in objs:
+                        new.append((s, p, o))
+        todo = [tr for tr in new if tr not in known]
+    return known
+
+
+def infer(ontology: rdflib.Graph, data: Iterable[Triple]) -> set[Triple] | None:
+    """The triples ``materialise_owl_rl(ontology + data)`` returns, or None when only
+    owlrl can tell (unsupported ontology construct, or a functional property with two
+    values, which makes owlrl derive owl:sameAs).
+
+    ``data`` holds the asserted triples of every graph but the ontology, inferred and
+    history graphs. Raises nothing of its own; owlrl errors (compiling) propagate.
+    """
+    from kg_service.reasoning import _trivial
+
+    rules = rules_for(ontology)
+    if not rules.supported:
+        return None
+    ids: dict[Any, int] = {}
+    terms: list[Any] = []
+
+    def code(x: Any) -> int:  # rdflib terms compare slowly: the loops run on ints
+        i = ids.get(x)
+        if i is None:
+            i = ids[x] = len(terms)
+            terms.append(x)
+        return i
+
+    asserted = {(code(s), code(p), code(o)) for s, p, o in data}
+    asserted.update((code(s), code(p), code(o)) for s, p, o in ontology)
+    derived = closure(_encode(rules, code), asserted, code(_TYPE))
+    seen: dict[tuple[int, int], int] = {}
+    functional = {code(p) for p in rules.functional}
+    for s, p, o in derived:
+        if p in functional and seen.setdefault((p, s), o) != o:
+            return None
+    derived -= asserted
+    out = {(terms[s], terms[p], terms[o]) for s, p, o in derived}
+    out = {tr for tr in out if not _trivial(*tr)}
+    out.update(tr for tr in rules.static if tuple(code(x) for x in tr) not in asserted)
+    return out
+
+
+def _encode(rules: Rules, code: Any) -> Rules:
+    """``rules`` with every term replaced by ``code(term)``."""
+    def rel(d: dict[Any, set[Any]]) -> dict[Any, set[Any]]:
+        return {code(k): {code(v) for v in vs} for k, vs in d.items()}
+
+    out = Rules(supc=rel(rules.supc), supp=rel(rules.supp), dom=rel(rules.dom),
+                rng=rel(rules.rng), inv=rel(rules.inv),
+                symmetric={code(p) for p in rules.symmetric},
+                transitive={code(p) for p in rules.transitive},
+                chains=[(code(p), [(i, code(q)) for i, q in steps])
+                        for p, steps in rules.chains],
+                has_value={code(r): (code(p), code(v))
+                           for r, (p, v) in rules.has_value.items()},
+                intersections={code(c): [code(m) for m in ms]
+                               for c, ms in rules.intersections.items()})
+    for (p, v), rs in rules.has_value_by.items():
+        out.has_value_by[(code(p), code(v))] = {code(r) for r in rs}
+    return out
+
+
+_BUILTIN = (str(RDF), str(RDFS), str(OWL))
+_ANNOTATIONS = {RDFS.label, RDFS.comment, RDFS.seeAlso, RDFS.isDefinedBy}
+
+
+def data_only(quads: Iterable[tuple[Any, Any, Any, str]]) -> bool:
+    """True when no quad can change the ontology's axioms: none is in the ontology graph,
+    none has a blank node or a literal subject, and the only RDF/RDFS/OWL terms are
+    ``rdf:type`` (to a named, non-builtin class) and annotation predicates. Raises nothing.
+    """
+    for s, p, o, g in quads:
+        if str(g) == ONTOLOGY_GRAPH:
+            return False
+        if any(isinstance(n, BNode) for n in (s, p, o)) or isinstance(s, Literal):
+            return False
+        if isinstance(s, URIRef) and str(s).startswith(_BUILTIN):
+            return False
+        if p == RDF.type:
+            if not isinstance(o, URIRef) or str(o).startswith(_BUILTIN):
+                return False
+        elif (str(p).startswith(_BUILTIN) and p not in _ANNOTATIONS) or (
+                isinstance(o, URIRef) and str(o).startswith(_BUILTIN)):
+            return False
+    return True
