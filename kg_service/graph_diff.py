@@ -11,40 +11,19 @@ diff, and a changed axiom replaces just that axiom.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
 import rdflib
 from rdflib import BNode
 from rdflib.compare import to_canonical_graph
 
 from kg_service.sparql_update import Delta, Triple
+from kg_service.store.terms import bnode_groups
 
 
 def _components(graph: rdflib.Graph) -> tuple[set[Triple], list[list[Triple]]]:
     """Ground triples, and the blank-node triples grouped by connected blank nodes."""
-    parent: dict[Any, Any] = {}
-
-    def find(x: Any) -> Any:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    ground: set[Triple] = set()
-    with_b: list[Triple] = []
-    for t in graph:
-        bs = [x for x in t if isinstance(x, BNode)]
-        if not bs:
-            ground.add(t)
-            continue
-        with_b.append(t)
-        for b in bs[1:]:
-            parent[find(b)] = find(bs[0])
-    groups: dict[Any, list[Triple]] = {}
-    for t in with_b:
-        b = next(x for x in t if isinstance(x, BNode))
-        groups.setdefault(find(b), []).append(t)
-    return ground, list(groups.values())
+    ground, groups = bnode_groups(graph)
+    return set(ground), groups
 
 
 def _signature(triples: list[Triple]) -> frozenset[str]:

@@ -11,6 +11,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
 from kg_service.errors import BadData, BadQuery, KGError
+from kg_service.store.terms import bnode_groups
 
 XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
 XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
@@ -133,24 +134,9 @@ def _ox_rdflib(term: Any) -> Node:
 
 def _components(quads: list[Quad], size: int) -> Iterator[list[Quad]]:
     """Chunks of at most ``size`` quads that keep each blank-node cluster together."""
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for s, _, o, _ in quads:
-        if isinstance(s, BNode) and isinstance(o, BNode):
-            parent[find(str(s))] = find(str(o))
-    groups: dict[str, list[Quad]] = {}
-    plain: list[Quad] = []
-    for q in quads:
-        b = next((str(t) for t in (q[0], q[2]) if isinstance(t, BNode)), None)
-        (groups.setdefault(find(b), []) if b else plain).append(q)
+    plain, groups = bnode_groups(quads)
     chunk: list[Quad] = []
-    for group in [*groups.values(), *([q] for q in plain)]:
+    for group in [*groups, *([q] for q in plain)]:
         if len(chunk) + len(group) > size and chunk:
             yield chunk
             chunk = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence, TypeVar
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -58,3 +58,33 @@ def graph_of(triples: Iterable[Any]) -> Graph:
 def nt(term: Node) -> str:
     """An rdflib term in N-Triples syntax."""
     return term.n3()
+
+
+S = TypeVar("S", bound=Sequence[Any])
+
+
+def bnode_groups(statements: Iterable[S]) -> tuple[list[S], list[list[S]]]:
+    """Statements (triples or quads) without blank nodes, and the others grouped so that
+    statements sharing a blank node, directly or through others, are in one group."""
+    parent: dict[BNode, BNode] = {}
+
+    def find(x: BNode) -> BNode:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    plain: list[S] = []
+    with_b: list[tuple[BNode, S]] = []
+    for st in statements:
+        bs = [x for x in st if isinstance(x, BNode)]
+        if not bs:
+            plain.append(st)
+            continue
+        with_b.append((bs[0], st))
+        for b in bs[1:]:
+            parent[find(b)] = find(bs[0])
+    groups: dict[BNode, list[S]] = {}
+    for b, st in with_b:
+        groups.setdefault(find(b), []).append(st)
+    return plain, list(groups.values())
