@@ -31,7 +31,7 @@ from kg_service import create_app
 from kg_service.errors import TimedOut
 from kg_service.settings import Settings
 from kg_service.store import KGStore, QueryRequest, open_store
-from tests.conftest import free_port
+from tests.conftest import free_port, stop_process
 
 pytestmark = pytest.mark.remote
 
@@ -106,12 +106,7 @@ class Virtuoso:
         return Settings.from_env(environ={}, **base)
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc)
         self.log.close()
 
 

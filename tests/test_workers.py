@@ -23,7 +23,7 @@ import pytest
 import requests
 
 from kg_service.auth import TokenStore
-from tests.conftest import copy_loaded, free_port
+from tests.conftest import copy_loaded, free_port, stop_process
 
 HOLCIM = "https://w3id.org/ckm/id/company/holcim"
 GRAPH = "https://w3id.org/ckm/id/case/holcim-hbk"
@@ -67,13 +67,7 @@ class Gunicorn:
         raise AssertionError("server did not start: " + (self.data_dir / "server.log").read_text())
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.log.close()
 
 
