@@ -20,6 +20,7 @@ from the current snapshot, so a half-applied change is never seen or kept.
 from __future__ import annotations
 
 import fcntl
+import io
 import os
 import shutil
 import threading
@@ -113,8 +114,6 @@ class EmbeddedStore:
             "prefixes": req.prefixes or None,
         }
         if self._pool is None:
-            import io
-
             buf = io.BytesIO()
             started = time.perf_counter()
             header = execute(self._reader(), payload, buf)
@@ -266,8 +265,8 @@ class EmbeddedStore:
     def replace_graphs(self, graphs: Mapping[str, Graph]) -> None:
         with self._writing() as store:
             for iri, graph in graphs.items():
-                store.remove_graph(ox.NamedNode(iri)) if store.contains_named_graph(
-                    ox.NamedNode(iri)) else None
+                if store.contains_named_graph(ox.NamedNode(iri)):
+                    store.remove_graph(ox.NamedNode(iri))
                 store.extend(quads_of(graph, iri))
 
     def apply(self, removed: Iterable[tuple[Node, Node, Node, str]],
