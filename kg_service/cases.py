@@ -16,19 +16,17 @@ A ``source`` is ``{paper: slug, locator: "Table 2"}`` or a list of them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import jsonschema
 import rdflib
-import yaml
 from rdflib import RDF, RDFS, XSD, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, SH, SKOS
 
+from kg_service.case_yaml import check_schema, read_yaml
 from kg_service.errors import BadData
 from kg_service.namespaces import BIBO, CKM, ID, ONTOLOGY_GRAPH, ORG
 
@@ -59,74 +57,6 @@ def case_files(directory: str | Path) -> list[Path]:
     return sorted(p for p in d.iterdir() if p.suffix in {".yaml", ".yml"} and p.is_file())
 
 
-# --- YAML with line numbers -----------------------------------------------------------
-
-class _LineDict(dict):
-    line: int = 0
-    lines: dict[Any, int]
-
-
-class _LineList(list):
-    line: int = 0
-    lines: dict[int, int]
-
-
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml: ~5x faster
-    pass
-
-
-def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _LineDict:
-    d = _LineDict(loader.construct_mapping(node, deep=True))
-    d.line = node.start_mark.line + 1
-    d.lines = {k.value: v.start_mark.line + 1 for k, v in node.value}
-    return d
-
-
-def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> _LineList:
-    lst = _LineList(loader.construct_sequence(node, deep=True))
-    lst.line = node.start_mark.line + 1
-    lst.lines = {i: n.start_mark.line + 1 for i, n in enumerate(node.value)}
-    return lst
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
-
-
-def _line_of(data: Any, path: Iterable[Any]) -> int | None:
-    """Line of the node at ``path`` (the deepest one that has a line)."""
-    line = getattr(data, "line", None)
-    cur = data
-    for step in path:
-        lines = getattr(cur, "lines", None)
-        if lines is None or step not in lines:
-            break
-        line = lines[step]
-        cur = cur[step]
-    return line
-
-
-def _read_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise BadData(f"cannot read: {exc}", file=str(path)) from exc
-    try:
-        return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise BadData(f"YAML: {exc.problem or exc}", file=str(path),
-                      line=mark.line + 1 if mark else None) from exc
-    except yaml.YAMLError as exc:
-        raise BadData(f"YAML: {exc}", file=str(path)) from exc
-
-
-@lru_cache(maxsize=4)
-def _schema(path: str) -> jsonschema.protocols.Validator:
-    schema = json.loads(Path(path).read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(schema)
-
-
 # --- the vocabulary ---------------------------------------------------------------------
 
 @dataclass
@@ -139,6 +69,7 @@ class Vocabulary:
     object_props: dict[URIRef, URIRef | None] = field(default_factory=dict)
     data_props: dict[URIRef, URIRef | None] = field(default_factory=dict)
     types: dict[URIRef, set[URIRef]] = field(default_factory=dict)
+    subjects: set[URIRef] = field(default_factory=set)
 
     @classmethod
     def from_graph(cls, g: rdflib.Graph) -> Vocabulary:
@@ -160,6 +91,7 @@ class Vocabulary:
         for s, o in g.subject_objects(RDF.type):
             if isinstance(s, URIRef) and o in v.classes:
                 v.types.setdefault(s, set()).add(o)
+        v.subjects = {s for s in g.subjects() if isinstance(s, URIRef)}
         return v
 
     def closure(self, types: Iterable[URIRef]) -> set[URIRef]:
@@ -240,8 +172,7 @@ def _sibling_declarations(path: Path, vocab: Vocabulary) -> Decl:
         if other.resolve() == path.resolve():
             continue
         try:
-            data = yaml.safe_load(other.read_text(encoding="utf-8"))
-            for ref, d in _declarations(data, str(other), vocab).items():
+            for ref, d in _declarations(read_yaml(other), str(other), vocab).items():
                 out.setdefault(ref, d)
         except Exception:  # noqa: BLE001, S112 (that file reports its own errors)
             continue
@@ -250,11 +181,20 @@ def _sibling_declarations(path: Path, vocab: Vocabulary) -> Decl:
 
 # --- one file -------------------------------------------------------------------------
 
+def _types_of(known: Decl) -> dict[URIRef, set[URIRef]]:
+    """The declared types of the things in ``known``, by IRI."""
+    return {URIRef(_ID + ref): types for ref, (types, _f, _l) in known.items()}
+
+
+_ID = str(ID)
+
+
 class _Builder:
-    def __init__(self, path: Path, data: Any, vocab: Vocabulary, known: Decl) -> None:
+    def __init__(self, path: Path, data: Any, vocab: Vocabulary, known: Decl,
+                 extra_types: dict[URIRef, set[URIRef]]) -> None:
         self.file, self.data, self.v, self.known = str(path), data, vocab, known
         self.g = rdflib.Graph()
-        self.extra_types = {ID[ref]: types for ref, (types, _f, _l) in known.items()}
+        self.extra_types = extra_types
 
     def fail(self, msg: str, node: Any, key: Any = None) -> BadData:
         line = getattr(node, "line", None)
@@ -265,7 +205,7 @@ class _Builder:
     def term(self, name: str, cls: URIRef, what: str, node: Any, key: Any) -> URIRef:
         """An ontology individual or punned class ``ckm:name`` that is a ``cls``."""
         iri = CKM[name]
-        if (iri, None, None) not in self.v.graph:
+        if iri not in self.v.subjects:
             raise self.fail(f"unknown {what} {name!r} (not in the ontology)", node, key)
         if not self.v.is_a(iri, cls, {}):
             raise self.fail(f"{name!r} is not a {what}", node, key)
@@ -275,7 +215,7 @@ class _Builder:
         """A reference ``kind/slug`` (declared in the case files) or ``ckm:Name``."""
         if value.startswith("ckm:"):
             iri = CKM[value[4:]]
-            if (iri, None, None) not in self.v.graph:
+            if iri not in self.v.subjects:
                 raise self.fail(f"unknown ontology term {value!r}", node, key)
         else:
             if value not in self.known:
@@ -409,22 +349,13 @@ def parse_case_file(path: str | Path, *, ontology: rdflib.Graph | None = None,
     styles/classes/properties/papers, unknown references and wrongly typed values.
     """
     p = Path(path)
-    data = _read_yaml(p)
-    validator = _schema(str(bundled_paths().schema))
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
-    if errors:
-        err = jsonschema.exceptions.best_match(errors)
-        where = "/".join(map(str, err.absolute_path)) or "(top)"
-        path = list(err.absolute_path)
-        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
-            extra = [k for k in err.instance if k not in err.schema.get("properties", {})]
-            path += extra[:1]  # point at the first unexpected key
-        raise BadData(f"schema: {where}: {err.message}", file=str(p), line=_line_of(data, path))
+    data = read_yaml(p)
+    check_schema(data, str(p), bundled_paths().schema)
     vocab = vocabulary(ontology)
     own = _declarations(data, str(p), vocab)
     decl = dict(_sibling_declarations(p, vocab) if known is None else known)
     decl.update(own)
-    return _Builder(p, data, vocab, decl).build()
+    return _Builder(p, data, vocab, decl, _types_of(decl)).build()
 
 
 # --- loading into a store --------------------------------------------------------------
@@ -461,14 +392,19 @@ def parse_cases(paths: Iterable[str | Path] | str | Path | None = None, *,
     files = _resolve(paths)
     vocab = vocabulary(ontology)
     known: Decl = {}
+    datas: list[Any] = []
     for f in files:  # declarations across all the files first (cross-file references)
-        for ref, (types, file, line) in _declarations(_read_yaml(f), str(f), vocab).items():
+        datas.append(read_yaml(f))
+        for ref, (types, file, line) in _declarations(datas[-1], str(f), vocab).items():
             if ref in known:
                 raise BadData(f"{ref} is also declared in {known[ref][1]}", file=file, line=line)
             known[ref] = (types, file, line)
+    schema, extra_types = bundled_paths().schema, _types_of(known)
     graphs: dict[str, rdflib.Graph] = {}
     for i, f in enumerate(files, 1):
-        iri, g = parse_case_file(f, ontology=ontology, known=known)
+        data, datas[i - 1] = datas[i - 1], None  # built files' YAML can go
+        check_schema(data, str(f), schema)
+        iri, g = _Builder(f, data, vocab, known, extra_types).build()
         graphs[iri] = g
         if progress:
             progress(f"[{i}/{len(files)}] {f.name}: {len(g)} triples -> <{iri}>")

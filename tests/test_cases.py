@@ -269,3 +269,13 @@ def test_progress_reports_every_file(store) -> None:
     seen: list[str] = []
     load_cases(store, progress=seen.append)
     assert len(seen) == len(bundled_paths().cases)
+
+
+def test_value_json_has_no_type_for_is_reported_with_its_line(tmp_path: Path) -> None:
+    # an unquoted date is a datetime.date to YAML: the fast schema check cannot take it, the
+    # detailed one names the key and the line
+    path = write(tmp_path, "tiny.yaml", GOOD.replace("label: TinyCo", "label: 2020-01-01"))
+    err = bad_data(path)
+    assert err.extra["line"] == 7
+    assert err.detail.startswith(f"{path}:7: schema: companies/0/label: ")
+    assert "is not of type 'string'" in err.detail
