@@ -13,8 +13,9 @@ import csv
 import io
 import itertools
 import json
+import time
 from dataclasses import dataclass
-from typing import IO, Any, Iterable
+from typing import IO, Any, Iterable, Iterator
 from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
@@ -111,11 +112,12 @@ def write_solutions(out: IO[bytes], variables: list[str], rows: list[Any], fmt: 
         head: dict[str, Any] = {"vars": variables}
         if truncated:
             head["link"] = [TRUNCATED_LINK]
-        out.write(b'{"head":' + json.dumps(head).encode() + b',"results":{"bindings":[')
-        for n, row in enumerate(rows):
-            b = {v: term_json(row[v]) for v in variables if row[v] is not None}
-            out.write((b"," if n else b"") + json.dumps(b, ensure_ascii=False).encode())
-        out.write(b"]}" + (b',"truncated":true' if truncated else b"") + b"}")
+        bindings = [{v: term_json(t) for v in variables if (t := row[v]) is not None}
+                    for row in rows]
+        doc: dict[str, Any] = {"head": head, "results": {"bindings": bindings}}
+        if truncated:
+            doc["truncated"] = True
+        out.write(json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode())
     elif fmt == "xml":
         out.write(b'<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
                   b"<head>")
@@ -176,20 +178,35 @@ def write_graph(out: IO[bytes], triples: Iterable[Any], fmt: str, limit: int,
     return Written("graph", len(items), truncated)
 
 
+def _until(items: Iterable[Any], deadline: float) -> Iterator[Any]:
+    """``items``, raising TimeoutError once ``time.monotonic()`` passes ``deadline``."""
+    for item in items:
+        if time.monotonic() > deadline:
+            raise TimeoutError("deadline passed")
+        yield item
+
+
 def write_result(out: IO[bytes], result: Any, fmt: str, limit: int,
-                 prefixes: dict[str, str] | None = None) -> Written:
-    """Write any pyoxigraph query result (solutions, boolean, triples) in ``fmt``."""
+                 prefixes: dict[str, str] | None = None, deadline: float | None = None
+                 ) -> Written:
+    """Write any pyoxigraph query result (solutions, boolean, triples) in ``fmt``.
+
+    With ``deadline`` (a ``time.monotonic()`` value), TimeoutError is raised when it passes
+    between two rows: pyoxigraph evaluates lazily, so this stops a query whose every row
+    comes after a bounded step (a point lookup), not one that reads far ahead.
+    """
     if isinstance(result, ox.QueryBoolean):
         write_boolean(out, bool(result), fmt)
         return Written("ask", 1, False)
+    rows_in = result if deadline is None else _until(result, deadline)
     if isinstance(result, ox.QuerySolutions):
         variables = [v.value for v in result.variables]
-        rows = list(itertools.islice(result, limit + 1))
+        rows = list(itertools.islice(rows_in, limit + 1))
         truncated = len(rows) > limit
         rows = rows[:limit]
         write_solutions(out, variables, rows, fmt, truncated)
         return Written("select", len(rows), truncated)
-    return write_graph(out, result, fmt, limit, prefixes)
+    return write_graph(out, rows_in, fmt, limit, prefixes)
 
 
 def result_kind(result: Any) -> str:

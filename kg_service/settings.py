@@ -53,8 +53,8 @@ SETTINGS: list[Setting] = [
             "Hosts that SERVICE, LOAD and remote FROM may reach (comma-separated). Empty: "
             "none; the service never fetches a URL a request names otherwise.", _list),
     Setting("query_workers", 2,
-            "Query processes per server process (0: run queries in-process, no hard "
-            "timeout; only for tools and tests).", int),
+            "Query processes per server process (0: run queries in-process, the deadline "
+            "checked only between rows; only for tools and tests).", int),
     Setting("ontology_file", "", "Ontology to load on first start (default: the bundled "
             "`ontology/ckm.ttl`)."),
     Setting("cases_dir", "", "Case files to load on first start (default: the bundled "

@@ -23,7 +23,8 @@ from __future__ import annotations
 import re
 import urllib.parse
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from werkzeug.datastructures import MIMEAccept
@@ -188,10 +189,11 @@ def read_text(text: str) -> SparqlText:
     """Lexical reading of a query/update; codepoint escapes (\\uXXXX) are read both ways."""
     info = analyse(text)
     decoded = _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
-    if decoded != text:
+    if decoded != text:  # a copy: analyse's results are cached and shared
         other = analyse(decoded)
-        for name in ("service", "load", "from_default", "from_named"):
-            getattr(info, name).extend(getattr(other, name))
+        info = replace(info, point_lookup=False, **{
+            name: getattr(info, name) + getattr(other, name)
+            for name in ("service", "load", "from_default", "from_named")})
     return info
 
 
@@ -269,13 +271,18 @@ def choose_format(kind: str, accept: str | None, format_param: str | None = None
                             + ", ".join(sorted(set(names)) + offered), available=offered)
     if not accept or not accept.strip():
         return next(iter(media.values()))
-    parsed = parse_accept_header(accept, MIMEAccept)
-    best = parsed.best_match(list(media), default=None)
+    best = _best_match(accept, tuple(media))
     if best is None:
         raise NotAcceptable(f"None of the media types this {kind} query can be written in is "
                             f"acceptable ({accept}); offered: " + ", ".join(offered),
                             available=offered)
     return media[best]
+
+
+@lru_cache(maxsize=256)
+def _best_match(accept: str, offered: tuple[str, ...]) -> str | None:
+    """Accept negotiation, cached: clients send the same few Accept headers."""
+    return parse_accept_header(accept, MIMEAccept).best_match(offered, default=None)
 
 
 def media_type(fmt: str) -> str:
@@ -313,7 +320,8 @@ def query_request(req: ProtocolRequest, settings: Settings, accept: str | None,
     guard(info, settings, stored_graphs)
     fmt = choose_format(kind_of(info), accept, req.format, extra)
     prologue, shift = _prologue(info, req.text, settings.base_iri)
-    qr = QueryRequest(prologue + req.text, fmt, prefixes=dict(OUTPUT_PREFIXES))
+    qr = QueryRequest(prologue + req.text, fmt, prefixes=dict(OUTPUT_PREFIXES),
+                      point_lookup=info.point_lookup)
     if req.default_graph or req.named_graph:  # the protocol's dataset replaces the query's
         qr.default_graph = req.default_graph or [EMPTY_GRAPH]
         qr.named_graphs = req.named_graph or [EMPTY_GRAPH]

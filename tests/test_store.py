@@ -87,6 +87,63 @@ def test_timeout_kills_the_query_process(tmp_path: Path) -> None:
     store.close()
 
 
+@pytest.mark.parametrize(("query", "expected"), [
+    (f"SELECT ?p ?o WHERE {{ <{EX}s1> ?p ?o }}", True),
+    (f"PREFIX ex: <{EX}> SELECT * {{ ex:s1 a ?t ; ex:p ?o , \"x\" . ex:s2 ?q ?r . }} LIMIT 5",
+     True),
+    (f"ASK {{ <{EX}s1> <{EX}p> \"1\"^^<http://www.w3.org/2001/XMLSchema#int> }}", True),
+    (f"DESCRIBE <{EX}s1> <{EX}s2>", True),
+    (f"CONSTRUCT {{ ?o <{EX}q> ?p }} WHERE {{ <{EX}s1> ?p ?o }}", True),
+    (f"SELECT DISTINCT ?p {{ <{EX}s1> ?p ?o }}", True),
+    # each of these can read far ahead before its next row: the killable process runs it
+    (f"SELECT DISTINCT ?p {{ <{EX}s1> ?p ?o . <{EX}s2> ?q ?r }}", False),
+    ("SELECT ?p ?o WHERE { ?s ?p ?o }", False),
+    (f"SELECT ?o WHERE {{ <{EX}s1> ?p ?o FILTER(?o != 1) }}", False),
+    (f"SELECT ?o WHERE {{ <{EX}s1> <{EX}p>+ ?o }}", False),
+    (f"SELECT ?o WHERE {{ <{EX}s1> ?p ?o OPTIONAL {{ ?o ?q ?r }} }}", False),
+    ("SELECT ?o WHERE { { SELECT ?o { ?s ?p ?o } } }", False),
+    (f"SELECT ?o WHERE {{ <{EX}s1> ?p ?o }} ORDER BY ?o", False),
+    (f"SELECT (COUNT(*) AS ?n) WHERE {{ <{EX}s1> ?p ?o }}", False),
+    (f"SELECT ?o WHERE {{ <{EX}s1> ?p [ ?q ?o ] }}", False),
+    (f"SELECT ?o WHERE {{ GRAPH ?g {{ <{EX}s1> ?p ?o }} }}", False),
+    (f"SELECT ?o WHERE {{ <{EX}s1> ?p ?o . BIND(1 AS ?x) }}", False),
+    ("DESCRIBE ?x WHERE { ?x ?p ?o }", False),
+])
+def test_point_lookups_are_recognised(query: str, expected: bool) -> None:
+    from kg_service.sparql import read_text
+
+    assert read_text(query).point_lookup is expected
+
+
+def test_point_lookup_answers_while_the_query_process_is_busy(tmp_path: Path) -> None:
+    """A lookup of one subject's triples is not queued behind a heavy query."""
+    import threading
+
+    store = open_store(make_settings(tmp_path, query_workers=1, query_timeout=30.0))
+    store.replace_graphs({EX + "g": _graph(*map(str, range(300)))})
+    store.warm()
+    heavy = threading.Thread(target=lambda: pytest.raises(
+        TimedOut, store.run_query, QueryRequest(HEAVY, "json", timeout=4.0)))
+    heavy.start()
+    time.sleep(0.5)  # the only query process is now busy with the heavy query
+    out = store.run_query(QueryRequest(f"SELECT ?o WHERE {{ <{EX}s7> ?p ?o }}", "csv",
+                                       point_lookup=True))
+    assert heavy.is_alive()  # answered before the heavy query's limit
+    assert out.read().decode() == "o\r\n7\r\n"
+    heavy.join()
+    store.close()
+
+
+def test_point_lookup_past_its_deadline_is_stopped_in_process(tmp_path: Path) -> None:
+    store = open_store(make_settings(tmp_path, query_workers=1))
+    store.replace_graphs({EX + "g": _graph(*map(str, range(300)))})
+    with pytest.raises(TimedOut):  # the deadline is checked between rows
+        store.run_query(QueryRequest(f"SELECT ?o WHERE {{ <{EX}s7> ?p ?o }}", "json",
+                                     timeout=0.0, point_lookup=True))
+    assert store._pool is not None and store._pool._count == 0  # no query process was used
+    store.close()
+
+
 def test_failed_write_leaves_previous_state(store) -> None:
     store.replace_graphs({EX + "g": _graph("kept")})
     revision = store.revision()

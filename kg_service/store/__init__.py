@@ -29,6 +29,7 @@ class QueryRequest:
     limit: int | None = None  # rows; None: the result_limit setting
     timeout: float | None = None  # seconds; None: the query_timeout setting
     prefixes: dict[str, str] = field(default_factory=dict)  # for Turtle/RDF-XML output
+    point_lookup: bool = False  # reads only named subjects (sparql_text.point_lookup)
 
 
 @dataclass

@@ -113,20 +113,21 @@ class EmbeddedStore:
             "substitutions": {k: nt(v) for k, v in req.substitutions.items()},
             "prefixes": req.prefixes or None,
         }
-        if self._pool is None:
-            buf = io.BytesIO()
-            started = time.perf_counter()
-            header = execute(self._reader(), payload, buf)
-            header["elapsed"] = time.perf_counter() - started
-            body = buf.getvalue()
-        else:
-            payload["snapshot"] = str(self.snapshots / self._current()[0])
-            payload["tmpdir"] = str(self.tmp)
-            try:
+        try:
+            if self._pool is None or req.point_lookup:  # in process, deadline between rows
+                buf = io.BytesIO()
+                started = time.perf_counter()
+                payload["deadline"] = time.monotonic() + timeout
+                header = execute(self._reader(), payload, buf)
+                header["elapsed"] = time.perf_counter() - started
+                body = buf.getvalue()
+            else:
+                payload["snapshot"] = str(self.snapshots / self._current()[0])
+                payload["tmpdir"] = str(self.tmp)
                 header, body = self._pool.run(payload, timeout)
-            except TimeoutError as exc:
-                raise TimedOut(f"The query ran past the {timeout:g} s limit and was stopped.",
-                               timeout=timeout) from exc
+        except TimeoutError as exc:
+            raise TimedOut(f"The query ran past the {timeout:g} s limit and was stopped.",
+                           timeout=timeout) from exc
         if "error" in header:
             if header["error"] == "syntax":
                 raise BadQuery(header["message"], line=header.get("line"),

@@ -58,7 +58,10 @@ def execute(store: ox.Store, req: dict[str, Any], out: IO[bytes]) -> dict[str, A
         kwargs["base_iri"] = req["base"]
     try:
         result = store.query(req["query"], **kwargs)
-        written = write_result(out, result, req["format"], req["limit"], req.get("prefixes"))
+        written = write_result(out, result, req["format"], req["limit"], req.get("prefixes"),
+                               req.get("deadline"))
+    except TimeoutError:
+        raise
     except SyntaxError as exc:
         msg = str(exc)
         m = _POSITION.match(msg)
