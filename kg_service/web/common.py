@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+from functools import lru_cache
 from typing import Any, Iterable
 
 from flask import Flask, Response, current_app, request
@@ -117,19 +118,27 @@ def install_error_handlers(app: Flask) -> None:
         return resp
 
 
+@lru_cache(maxsize=64)
 def http_date(ts: float) -> str:
     return email.utils.formatdate(ts, usegmt=True)
 
 
 def cached(resp: Response, etag_parts: Iterable[Any] = (), max_age: int = 0) -> Response:
-    """Add ETag/Last-Modified (from the store revision) and answer 304 when fresh."""
+    """Add ETag/Last-Modified (from the store revision) and answer 304 when fresh.
+
+    Headers are written as text (werkzeug's typed header properties cost ~0.3 ms a
+    request); the conditional machinery runs only for a conditional request.
+    """
     store = get_store()
-    resp.set_etag("-".join([store.revision(), *map(str, etag_parts)]), weak=True)
-    resp.last_modified = int(store.modified())
-    resp.cache_control.public = True
-    resp.cache_control.max_age = max_age
-    resp.headers.setdefault("Vary", "Accept")
-    return resp.make_conditional(request)
+    tag = "-".join([store.revision(), *map(str, etag_parts)]).replace('"', "")
+    headers = resp.headers
+    headers["ETag"] = f'W/"{tag}"'
+    headers["Last-Modified"] = http_date(int(store.modified()))
+    headers["Cache-Control"] = f"public, max-age={max_age}"
+    headers.setdefault("Vary", "Accept")
+    if "If-None-Match" in request.headers or "If-Modified-Since" in request.headers:
+        return resp.make_conditional(request)
+    return resp
 
 
 def cors(resp: Response) -> Response:
