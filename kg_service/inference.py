@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,17 +78,21 @@ def compile_rules(ontology: rdflib.Graph) -> Rules:
 
     Raises nothing of its own; owlrl errors propagate.
     """
-    from kg_service.reasoning import _closure, materialise_owl_rl
+    from owlrl.Namespaces import ERRNS
+
+    from kg_service.reasoning import _closure, _trivial
 
     rules = Rules()
     if any(p in _UNSUPPORTED or o in _UNSUPPORTED for _s, p, o in ontology):
         rules.supported = False
         return rules
-    rules.static = set(materialise_owl_rl(ontology))
     t = rdflib.Graph()
     for tr in ontology:
         t.add(tr)
     _closure(t)
+    errors = set(t.subjects(RDF.type, ERRNS.ErrorMessage))  # as materialise_owl_rl filters
+    rules.static = {tr for tr in t if tr not in ontology and tr[0] not in errors
+                    and not _trivial(*tr)}
     for c, d in t.subject_objects(RDFS.subClassOf):
         rules.supc[c].add(d)
     for c, d in t.subject_objects(OWL.equivalentClass):
@@ -238,13 +242,22 @@ def closure(rules: Rules, facts: Iterable[Triple], rdf_type: Any = _TYPE) -> set
     return known
 
 
-def infer(ontology: rdflib.Graph, data: Iterable[Triple]) -> set[Triple] | None:
+def _same(x: Any) -> Any:
+    return x
+
+
+def infer(ontology: rdflib.Graph, data: Iterable[Triple], *,
+          key: Callable[[Any], Any] = _same, term: Callable[[Any], Any] = _same
+          ) -> set[Triple] | None:
     """The triples ``materialise_owl_rl(ontology + data)`` returns, or None when only
-    owlrl can tell (unsupported ontology construct, or a functional property with two
-    values, which makes owlrl derive owl:sameAs).
+    owlrl can tell: an unsupported ontology construct, data that is not "data only" (see
+    ``data_only``: a blank node, an RDF/RDFS/OWL term), or a functional property with two
+    values (owlrl then derives owl:sameAs).
 
     ``data`` holds the asserted triples of every graph but the ontology, inferred and
-    history graphs. Raises nothing of its own; owlrl errors (compiling) propagate.
+    history graphs, as rdflib terms or as any hashable form of them: ``key`` maps an rdflib
+    term to that form and ``term`` back (e.g. pyoxigraph terms, read without rdflib).
+    Raises nothing of its own; owlrl errors (compiling) propagate.
     """
     from kg_service.reasoning import _trivial
 
@@ -261,19 +274,85 @@ def infer(ontology: rdflib.Graph, data: Iterable[Triple]) -> set[Triple] | None:
             terms.append(x)
         return i
 
-    asserted = {(code(s), code(p), code(o)) for s, p, o in data}
-    asserted.update((code(s), code(p), code(o)) for s, p, o in ontology)
-    derived = closure(_encode(rules, code), asserted, code(_TYPE))
+    data_codes = {(code(s), code(p), code(o)) for s, p, o in data}
+    if not _data_only_codes(data_codes, [term(x) for x in terms], ids.get(key(_TYPE))):
+        return None
+    asserted = set(data_codes)
+
+    def ckey(x: Any) -> int:
+        return code(key(x))
+
+    asserted.update((ckey(s), ckey(p), ckey(o)) for s, p, o in ontology)
+    derived = closure(_encode(rules, ckey), asserted, ckey(_TYPE))
     seen: dict[tuple[int, int], int] = {}
-    functional = {code(p) for p in rules.functional}
+    functional = {ckey(p) for p in rules.functional}
     for s, p, o in derived:
         if p in functional and seen.setdefault((p, s), o) != o:
             return None
     derived -= asserted
-    out = {(terms[s], terms[p], terms[o]) for s, p, o in derived}
+    out = {(term(terms[s]), term(terms[p]), term(terms[o])) for s, p, o in derived}
     out = {tr for tr in out if not _trivial(*tr)}
-    out.update(tr for tr in rules.static if tuple(code(x) for x in tr) not in asserted)
+    out.update(tr for tr in rules.static if (ckey(tr[0]), ckey(tr[1]), ckey(tr[2]))
+               not in asserted)
     return out
+
+
+def _data_only_codes(triples: set[tuple[int, int, int]], terms: list[Any],
+                     rdf_type: int | None) -> bool:
+    """``data_only`` for triples of term codes (``terms[i]`` the rdflib term of code i)."""
+    bnode = {i for i, t in enumerate(terms) if isinstance(t, BNode)}
+    literal = {i for i, t in enumerate(terms) if isinstance(t, Literal)}
+    builtin = {i for i, t in enumerate(terms)
+               if isinstance(t, URIRef) and str(t).startswith(_BUILTIN)}
+    bad_subject = bnode | literal | builtin
+    bad_class = bnode | literal | builtin
+    bad_predicate = bnode | {i for i in builtin if terms[i] not in _ANNOTATIONS}
+    bad_object = bnode | builtin
+    for s, p, o in triples:
+        if s in bad_subject:
+            return False
+        if p == rdf_type:
+            if o in bad_class:
+                return False
+        elif p in bad_predicate or o in bad_object:
+            return False
+    return True
+
+
+def asserted_of(store: Any) -> tuple[rdflib.Graph, list[Triple]]:
+    """(the ontology graph, the asserted data triples as pyoxigraph terms) of a store, read
+    in one dump (much faster than building rdflib graphs). Raises what ``store.dump`` does.
+    """
+    import io
+
+    import pyoxigraph as ox
+
+    from kg_service.sparql_update import is_protected
+    from kg_service.store.terms import from_ox
+
+    buf = io.BytesIO()
+    store.dump(buf)
+    buf.seek(0)
+    ontology = rdflib.Graph()
+    data: list[Triple] = []
+    for q in ox.parse(buf, format=ox.RdfFormat.N_QUADS):
+        s, p, o, g = tuple(q)
+        if not isinstance(g, ox.NamedNode) or is_protected(g.value):
+            continue
+        if g.value == ONTOLOGY_GRAPH:
+            ontology.add((from_ox(s), from_ox(p), from_ox(o)))
+        else:
+            data.append((s, p, o))
+    return ontology, data
+
+
+def infer_store(store: Any) -> set[Triple] | None:
+    """``infer`` over everything asserted in ``store`` (rdflib triples), or None when owlrl
+    must decide. Raises what ``store.dump`` and owlrl (compiling) raise."""
+    from kg_service.store.terms import from_ox, to_ox
+
+    ontology, data = asserted_of(store)
+    return infer(ontology, data, key=to_ox, term=from_ox)
 
 
 def _encode(rules: Rules, code: Any) -> Rules:
