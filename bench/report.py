@@ -178,25 +178,30 @@ def render(results: dict[str, Any]) -> tuple[str, str]:
         for name, by_n in ((sz.get("http") or {}).get("throughput") or {}).items():
             for n, row in by_n.items():
                 o, t = row[OURS]["rps"], row[THEIRS]["rps"]
-                md.append(f"| {sz['label']} | {name} | {n} | {o:,.0f} | {t:,.0f} | "
+                cells = [f"{v:,.0f}" if v is not None else f"not run: {d.get('skipped')}"
+                         for v, d in ((o, row[OURS]), (t, row[THEIRS]))]
+                md.append(f"| {sz['label']} | {name} | {n} | {cells[0]} | {cells[1]} | "
                           f"{_ratio(o, t)} |")
 
     md += ["", "## Cost of the HTTP layer", "",
            "Milliseconds, p50. *direct*: pyoxigraph in process, iterating the answers; "
            "*direct + JSON*: plus the same serialisation the server does "
            "(`kg_service.results.write_result`); */sparql*: a full request to `ckmkg serve` "
-           "(gunicorn + Flask + the query process round trip). Overhead: /sparql minus "
-           "direct + JSON.", "",
-           "| size | query | direct | direct + JSON | /sparql | overhead |",
-           "|---|---|---|---|---|---|"]
+           "(gunicorn + Flask, and the query process round trip except for point lookups: "
+           "*lookup* and *describe* run in the web process, see README, Architecture). "
+           "Overhead: /sparql minus direct + JSON. */healthz*: the same server answering "
+           "a route that reads nothing (gunicorn, Flask and our request hooks alone).", "",
+           "| size | query | direct | direct + JSON | /sparql | overhead | /healthz |",
+           "|---|---|---|---|---|---|---|"]
     for sz in sizes:
         for name in QUERIES:
             o = _q(sz, "oxigraph", name)
             h = _h(sz, name, OURS)
             js = (o.get("serialised") or {}).get("p50")
             over = None if h.get("p50") is None or js is None else h["p50"] - js
+            floor = ((sz.get("http") or {}).get("healthz") or {}).get("p50")
             md.append(f"| {sz['label']} | {name} | {_ms(o.get('p50'))} | {_ms(js)} | "
-                      f"{_ms(h.get('p50'))} | {_ms(over)} |")
+                      f"{_ms(h.get('p50'))} | {_ms(over)} | {_ms(floor)} |")
 
     md += ["", "## Editing", "",
            "Seconds for one small change (one `ckm:benefit` triple on a practice): "
@@ -254,7 +259,7 @@ def _targets(sizes: list[dict[str, Any]]) -> tuple[list[str], str]:
         None if join is None else join >= 20, "{:.1f}x")
     tp = ((big.get("http") or {}).get("throughput") or {}).get("lookup") or {}
     best = [row_[OURS]["rps"] / row_[THEIRS]["rps"] for row_ in tp.values()
-            if row_[THEIRS]["rps"]]
+            if row_[THEIRS]["rps"] and row_[OURS]["rps"] is not None]
     lk = min(best) if best else None
     row(f"lookups >= 5x rdflib-endpoint's throughput (worst of 1/2/8 clients, {lab})", lk,
         None if lk is None else lk >= 5, "{:.1f}x")

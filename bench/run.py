@@ -60,9 +60,14 @@ def _rss_mb() -> float:
 
 
 def _timed(fn: Callable[[], Any], runs: int, budget: float) -> tuple[Latencies, Any]:
-    """Run ``fn`` once unmeasured, then up to ``runs`` times or ``budget`` seconds."""
+    """Run ``fn`` once unmeasured, then up to ``runs`` times or ``budget`` seconds; a first
+    run longer than ``budget`` is the only sample (rdflib's joins at 1M take minutes)."""
+    t0 = time.perf_counter()
     last = fn()
     out = Latencies([])
+    if time.perf_counter() - t0 > budget:
+        out.samples.append(time.perf_counter() - t0)
+        return out, last
     started = time.perf_counter()
     while len(out.samples) < runs:
         t0 = time.perf_counter()
@@ -318,6 +323,9 @@ def http_bench(data_dir: Path, nq: Path, work: Path, opts: argparse.Namespace,
                 raise RuntimeError(f"{srv.name} did not answer in {limit:g} s; see "
                                    f"{srv.log.name}")
         out["ready_seconds"] = time.perf_counter() - started
+        # the floor of a request: gunicorn + Flask + our hooks, no store access
+        out["healthz"] = _lat(measure(ours.port, "/healthz", "", "application/json",
+                                      runs=opts.runs * 5, budget=opts.budget))
         for name, (_d, text, kind) in QUERIES.items():
             accept = ACCEPT[kind]
             out["latency"][name] = {}
@@ -338,12 +346,16 @@ def http_bench(data_dir: Path, nq: Path, work: Path, opts: argparse.Namespace,
             for n in CLIENTS:
                 row = {}
                 for srv in (ours, theirs):
+                    p50 = out["latency"][name][srv.name].get("p50")
+                    if p50 is not None and p50 > opts.duration:  # a window would hold no
+                        row[srv.name] = {"rps": None, "errors": 0,  # answer, only a wait
+                                         "skipped": f"one request takes {p50:.0f} s"}
+                        continue
                     rate, errors = throughput(srv.port, "/sparql", text, ACCEPT[kind], n,
                                               opts.duration)
                     row[srv.name] = {"rps": rate, "errors": errors}
                 out["throughput"][name][n] = row
-                _log(f"  throughput {name} x{n}: ours {row['ckmkg']['rps']:.0f}/s, "
-                     f"rdflib-endpoint {row['rdflib-endpoint']['rps']:.0f}/s")
+                _log(f"  throughput {name} x{n}: {row}")
         out["rss_mb"] = {"ckmkg": ours.peak_rss, "rdflib-endpoint": theirs.peak_rss}
     finally:
         ours.stop()
