@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef, Variable
 
 from kg_service.errors import BadQuery, TimedOut
 from kg_service.store import QueryRequest, open_store
@@ -162,6 +162,18 @@ def test_failed_write_leaves_previous_state(store) -> None:
     assert [str(r["o"]) for r in store.select("SELECT ?o WHERE { ?s ?p ?o }")] == ["kept"]
     store.replace_graphs({EX + "h": _graph("next")})  # the next write starts from the snapshot
     assert len(store) == 2
+
+
+def test_graph_the_store_cannot_hold_changes_nothing(store) -> None:
+    store.replace_graphs({EX + "g": _graph("kept"), EX + "h": _graph("also kept")})
+    revision = store.revision()
+    bad = _graph("new")
+    bad.add((URIRef(EX + "s"), URIRef(EX + "p"), Variable("x")))  # no RDF term for it
+    with pytest.raises(TypeError):
+        store.replace_graphs({EX + "h": _graph("replaced"), EX + "g": bad})
+    assert store.revision() == revision
+    assert sorted(str(r["o"]) for r in store.select("SELECT ?o WHERE { ?s ?p ?o }")) == [
+        "also kept", "kept"]
 
 
 def test_crash_during_write_is_recovered_by_next_writer(settings) -> None:
