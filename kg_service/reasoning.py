@@ -1,7 +1,7 @@
-"""OWL reasoning: HermiT (through owlready2) for consistency, owlrl for materialisation.
+"""OWL reasoning: HermiT (the jar owlready2 ships) for consistency, owlrl for materialisation.
 
-``check_consistency`` runs the real HermiT reasoner in a fresh ``owlready2.World`` each
-call and never passes silently: when Java or HermiT cannot run it raises ReasonerFailed.
+``check_consistency`` runs the real HermiT reasoner (the jar owlready2 ships, on its command
+line) and never passes silently: when Java or HermiT cannot run it raises ReasonerFailed.
 ``materialise_owl_rl`` computes the OWL 2 RL closure with owlrl and returns only the new,
 non-trivial triples (what the ``https://w3id.org/ckm/inferred`` graph holds).
 """
@@ -20,7 +20,7 @@ from rdflib import OWL, RDF, RDFS, XSD, BNode, Literal, URIRef
 
 from kg_service.errors import ReasonerFailed
 
-_LOCK = threading.Lock()  # owlready2 keeps module-level state; one reasoner run at a time
+_LOCK = threading.Lock()  # owlready2 keeps module-level state: one World user at a time
 
 #: Namespaces whose terms are the modelling language itself, not the domain.
 _BUILTIN = (str(RDF), str(RDFS), str(OWL), str(XSD))
@@ -65,55 +65,53 @@ def _owl_rl_errors(graph: rdflib.Graph) -> list[str]:
         return []
 
 
+def _hermit(path: str) -> subprocess.CompletedProcess[bytes]:
+    """HermiT's command line (the jar owlready2 ships) asked for the unsatisfiable classes:
+    it checks consistency first. owlready2's ``sync_reasoner`` also classifies properties
+    and realises every individual and loads the graph into its own store, which cost 3-5x
+    more on a commit's neighbourhood and tells nothing more."""
+    import owlready2
+    from owlready2.reasoning import _HERMIT_CLASSPATH
+
+    memory = getattr(owlready2.reasoning, "JAVA_MEMORY", 2000)
+    return subprocess.run([owlready2.JAVA_EXE, f"-Xmx{memory}M", "-cp", _HERMIT_CLASSPATH,
+                           "org.semanticweb.HermiT.cli.CommandLine", "-U", f"file://{path}"],
+                          capture_output=True, check=False)
+
+
 def check_consistency(graph: rdflib.Graph) -> ReasonerReport:
     """Run HermiT on ``graph`` (ontology plus any data) and report.
 
     Returns a ReasonerReport (consistent=False for an inconsistent ontology or ABox; the
-    IRIs of unsatisfiable classes otherwise). Raises ReasonerFailed when the graph cannot be
-    handed to owlready2 or when Java/HermiT fails to run.
+    IRIs of unsatisfiable classes otherwise). Raises ReasonerFailed when Java/HermiT fails
+    to run or cannot read the graph.
     """
     import time
-
-    import owlready2
 
     start = time.monotonic()
     fd, path = tempfile.mkstemp(suffix=".nt", prefix="ckm-reason-")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(graph.serialize(format="nt", encoding="utf-8"))
-        with _LOCK:
-            world = owlready2.World()
-            try:
-                try:
-                    onto = world.get_ontology("file://" + path).load()
-                except Exception as exc:
-                    raise ReasonerFailed(f"owlready2 could not read the graph: {exc}") from exc
-                try:
-                    with onto:
-                        owlready2.sync_reasoner(world, infer_property_values=False, debug=0)
-                except owlready2.OwlReadyInconsistentOntologyError as exc:
-                    clashes = _owl_rl_errors(graph)
-                    detail = ("HermiT: the ontology and data are inconsistent (no model "
-                              "satisfies them).")
-                    if clashes:
-                        detail += " OWL RL finds: " + " | ".join(clashes[:10])
-                    else:
-                        detail += f" {str(exc).strip()[:500]}"
-                    return ReasonerReport(False, [], detail, time.monotonic() - start)
-                except (owlready2.OwlReadyJavaError, OSError,
-                        subprocess.SubprocessError) as exc:
-                    raise ReasonerFailed(f"HermiT could not run: {exc}",
-                                         java=owlready2.JAVA_EXE) from exc
-                except Exception as exc:  # any other failure is a failure, never a pass
-                    raise ReasonerFailed(f"HermiT failed: {type(exc).__name__}: {exc}") from exc
-                unsat = sorted({c.iri for c in world.inconsistent_classes()
-                                if getattr(c, "iri", None)
-                                and c.iri != "http://www.w3.org/2002/07/owl#Nothing"})
-            finally:
-                world.close()
+        try:
+            run = _hermit(path)
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise ReasonerFailed(f"HermiT could not run: {exc}") from exc
     finally:
         with contextlib.suppress(OSError):
             os.unlink(path)
+    output = (run.stdout + run.stderr).decode("utf-8", "replace")
+    if run.returncode != 0:
+        if "InconsistentOntologyException" not in output:
+            raise ReasonerFailed(f"HermiT failed: {output.strip()[-1000:]}")
+        clashes = _owl_rl_errors(graph)
+        detail = "HermiT: the ontology and data are inconsistent (no model satisfies them)."
+        if clashes:
+            detail += " OWL RL finds: " + " | ".join(clashes[:10])
+        return ReasonerReport(False, [], detail, time.monotonic() - start)
+    unsat = sorted({line.strip()[1:-1] for line in output.splitlines()
+                    if line.startswith("\t<") and line.strip().endswith(">")}
+                   - {str(OWL.Nothing)})
     if unsat:
         explanation = "Unsatisfiable classes (they can have no instance): " + ", ".join(unsat)
     else:
