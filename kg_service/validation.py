@@ -1,36 +1,49 @@
 """Checks a changeset must pass before it is applied: SHACL and HermiT.
 
 SHACL (``cases.validate_shacl``) runs on the focus nodes of the change only: the subjects
-and objects the change touches, with their own triples, the triples pointing at them and
-the triples of their neighbours (for ``sh:class``), as the data will be after the change.
-Only violations on those nodes that were not there before the change refuse it. When the
-ontology changes, or the change touches more than ``_FOCUS_LIMIT`` nodes, all data is
-checked.
+and objects the change touches, with their neighbourhood (``_neighbourhood``) as the data
+will be after the change. Only violations on those nodes that were not there before the
+change refuse it. When the ontology changes, or the change touches more than
+``_FOCUS_LIMIT`` nodes, all data is checked.
 
 HermiT (``reasoning.check_consistency``) runs when the change adds to the ontology or adds
 types, class axioms or links between individuals: on the ontology as it will be plus the
-ABox around the individuals the change touches. Removals alone cannot make an OWL ontology
-inconsistent or a class unsatisfiable (OWL is monotonic), so they skip HermiT.
+neighbourhood of the individuals the change touches. Removals alone cannot make an OWL
+ontology inconsistent or a class unsatisfiable (OWL is monotonic), so they skip HermiT.
+
+The neighbourhood of a set of nodes: their own triples; the triples of the nodes they point
+at (only their types when there are more than ``_HUB`` of them, e.g. a case's hundreds of
+practices); and the triples pointing at them (for a node with more than ``_HUB`` of them,
+e.g. a style every practice exhibits, one such triple per predicate and graph). That keeps
+what the shapes use — a value's types for ``sh:class``, one incoming triple for
+``sh:targetObjectsOf`` — and every type a domain or range gives a node, without handing
+thousands of unrelated practices to pyshacl and HermiT. Shapes that look further
+(``sh:inversePath``, ``sh:node``, complex paths) get every incoming triple and every
+neighbour's triples.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any, Iterable
 
 import rdflib
 from rdflib import OWL, RDF, RDFS, BNode, Literal, URIRef
-from rdflib.namespace import DCTERMS, SKOS
+from rdflib.namespace import DCTERMS, SH, SKOS
 from rdflib.term import Node
 
 from kg_service.errors import ValidationFailed
-from kg_service.namespaces import ONTOLOGY_GRAPH
+from kg_service.namespaces import HISTORY_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH
 from kg_service.sparql_update import Quad, is_protected, user_graphs
 
 _FOCUS_LIMIT = 2000
 _LABELS = {RDFS.label, RDFS.comment, RDFS.seeAlso, RDFS.isDefinedBy}
 _AXIOMS = {RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.range}
 _CHUNK = 200
+_HUB = 100
+_WRITABLE = (f"FILTER(?g != <{INFERRED_GRAPH}> && ?g != <{HISTORY_GRAPH}> "
+             f"&& !STRSTARTS(STR(?g), \"{HISTORY_GRAPH}/\"))")
 
 
 def _about(store: Any, nodes: Iterable[Node], incoming: bool = False) -> set[Quad]:
@@ -49,6 +62,72 @@ def _about(store: Any, nodes: Iterable[Node], incoming: bool = False) -> set[Qua
             for r in store.select("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }", **{var: n}):
                 out.add((r.get("s", n), r["p"], r.get("o", n), str(r["g"])))
     return {q for q in out if not is_protected(q[3])}
+
+
+def _count_incoming(store: Any, nodes: list[URIRef]) -> dict[Node, int]:
+    out: dict[Node, int] = {}
+    for i in range(0, len(nodes), _CHUNK):
+        values = " ".join(n.n3() for n in nodes[i:i + _CHUNK])
+        for r in store.select(f"SELECT ?o (COUNT(*) AS ?n) WHERE {{ VALUES ?o {{ {values} }} "
+                              f"GRAPH ?g {{ ?s ?p ?o }} {_WRITABLE} }} GROUP BY ?o"):
+            out[r["o"]] = int(r["n"])
+    return out
+
+
+def _incoming(store: Any, nodes: set[Node], whole: bool) -> set[Quad]:
+    """Triples pointing at ``nodes``: all of them, or for a node with more than ``_HUB``
+    (unless ``whole``) one per predicate and graph."""
+    plain = [n for n in nodes if isinstance(n, URIRef)]
+    counts = {} if whole else _count_incoming(store, plain)
+    hubs = [n for n in plain if counts.get(n, 0) > _HUB]
+    out = _about(store, [n for n in nodes if n not in set(hubs)], incoming=True)
+    for i in range(0, len(hubs), _CHUNK):
+        values = " ".join(n.n3() for n in hubs[i:i + _CHUNK])
+        for r in store.select(f"SELECT ?o ?p ?g (SAMPLE(?s) AS ?x) WHERE {{ VALUES ?o {{ "
+                              f"{values} }} GRAPH ?g {{ ?s ?p ?o }} {_WRITABLE} }} "
+                              "GROUP BY ?o ?p ?g"):
+            out.add((r["x"], r["p"], r["o"], str(r["g"])))
+    return out
+
+
+def _types(store: Any, nodes: set[Node]) -> set[Quad]:
+    """The rdf:type triples of ``nodes`` (in writable graphs)."""
+    plain = [n for n in nodes if isinstance(n, URIRef)]
+    out: set[Quad] = set()
+    for i in range(0, len(plain), _CHUNK):
+        values = " ".join(n.n3() for n in plain[i:i + _CHUNK])
+        for r in store.select(f"SELECT ?s ?o ?g WHERE {{ VALUES ?s {{ {values} }} "
+                              f"GRAPH ?g {{ ?s a ?o }} {_WRITABLE} }}"):
+            out.add((r["s"], RDF.type, r["o"], str(r["g"])))
+    return out | _about(store, [n for n in nodes if isinstance(n, BNode)])
+
+
+def _neighbourhood(store: Any, nodes: set[Node], added: set[Quad]) -> set[Quad]:
+    """The quads around ``nodes`` that SHACL and HermiT look at (see the module docstring),
+    as stored now plus the ``added`` quads about them."""
+    whole = not _local_shapes()
+    own = _about(store, nodes) | {q for q in added if q[0] in nodes}
+    near = {q[2] for q in own if not isinstance(q[2], Literal)} - nodes
+    described = _about(store, near) if whole or len(near) <= _HUB else _types(store, near)
+    return own | described | _incoming(store, nodes, whole)
+
+
+@functools.lru_cache(maxsize=4)
+def _shapes_local_at(path: str, _mtime: float) -> bool:
+    shapes = rdflib.Graph().parse(path, format="turtle")
+    far = {SH.inversePath, SH.node, SH.qualifiedValueShape, SH.alternativePath,
+           SH.zeroOrMorePath, SH.oneOrMorePath, SH.zeroOrOnePath}
+    return not any(p in far or (p == SH.path and isinstance(o, BNode))
+                   for _s, p, o in shapes)
+
+
+def _local_shapes() -> bool:
+    """True when the bundled shapes look only at a node's own values, their types and
+    whether something points at it (no inverse or longer paths, no nested shapes)."""
+    from kg_service.cases import bundled_paths
+
+    path = bundled_paths().shapes
+    return _shapes_local_at(str(path), path.stat().st_mtime)
 
 
 def _after(quads: set[Quad], removed: set[Quad], added: set[Quad],
@@ -119,9 +198,7 @@ def check_change(store: Any, removed: Iterable[Quad], added: Iterable[Quad]) -> 
             names = [g for g in user_graphs(store) if g != ONTOLOGY_GRAPH]
             before = _graph_of(store, names)
         else:
-            own = _about(store, focus) | {q for q in added if q[0] in focus}
-            objects = {q[2] for q in own if not isinstance(q[2], Literal)} - focus
-            before = own | _about(store, objects) | _about(store, focus, incoming=True)
+            before = _neighbourhood(store, focus, added)
         data = _after(before, removed, added, None if whole else
                       (lambda q: q[0] in focus or q[2] in focus))
         found = [v for v in validate_shacl(data, ontology)
@@ -144,9 +221,8 @@ def check_change(store: Any, removed: Iterable[Quad], added: Iterable[Quad]) -> 
     if added and _needs_reasoner(added):
         individuals = {n for q in added if q[3] != ONTOLOGY_GRAPH for n in (q[0], q[2])
                        if not isinstance(n, Literal)}
-        abox = _about(store, individuals) | {q for q in added if q[3] != ONTOLOGY_GRAPH}
-        near = {q[2] for q in abox if not isinstance(q[2], Literal)} - individuals
-        abox |= _about(store, near) | _about(store, individuals, incoming=True)
+        abox = _neighbourhood(store, individuals,
+                              {q for q in added if q[3] != ONTOLOGY_GRAPH})
         graph = (ontology if ontology is not None
                  else ontology_after(store, removed, added)) + _after(abox, removed, added)
         result = check_consistency(graph)
