@@ -21,7 +21,7 @@ def refresh_inferred(store: Any) -> int:
     from kg_service.inference import infer_store
     from kg_service.reasoning import materialise_owl_rl
 
-    triples = infer_store(store)
+    triples, _old = infer_store(store)
     if triples is None:
         base = rdflib.Graph()
         for iri in user_graphs(store):

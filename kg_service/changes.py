@@ -212,31 +212,28 @@ def _inferred_delta(store: Any, removed: list[Quad], added: list[Quad]
     ``kg_service.inference``, which give owlrl's answer exactly; anything else (or what the
     rules cannot decide) runs owlrl on ontology + data.
     """
-    from kg_service.inference import data_only, infer
+    from kg_service.inference import data_only, infer_store
     from kg_service.reasoning import materialise_owl_rl
 
     started = time.perf_counter()
     if not affects_inferences(store, removed + added):
         return [], [], time.perf_counter() - started
-    graphs = {g: set(store.graph(g)) for g in user_graphs(store)}
-    for s, p, o, g in removed:
-        graphs.get(g, set()).discard((s, p, o))
-    for s, p, o, g in added:
-        graphs.setdefault(g, set()).add((s, p, o))
-    new = None
+    new = old = None
     if data_only(removed + added):
-        ontology = rdflib.Graph()
-        for t in graphs.get(ONTOLOGY_GRAPH, ()):
-            ontology.add(t)
-        new = infer(ontology, (t for g, ts in graphs.items() if g != ONTOLOGY_GRAPH
-                               for t in ts))
+        new, old = infer_store(store, removed, added)
     if new is None:
+        graphs = {g: set(store.graph(g)) for g in user_graphs(store)}
+        for s, p, o, g in removed:
+            graphs.get(g, set()).discard((s, p, o))
+        for s, p, o, g in added:
+            graphs.setdefault(g, set()).add((s, p, o))
         base = rdflib.Graph()
         for triples in graphs.values():
             for t in triples:
                 base.add(t)
         new = set(materialise_owl_rl(base))
-    old = set(store.graph(INFERRED_GRAPH))
+    if old is None:
+        old = set(store.graph(INFERRED_GRAPH))
     g = INFERRED_GRAPH
     return ([(*t, g) for t in old - new], [(*t, g) for t in new - old],
             time.perf_counter() - started)

@@ -29,7 +29,7 @@ from typing import Any
 import rdflib
 from rdflib import OWL, RDF, RDFS, BNode, Literal, URIRef
 
-from kg_service.namespaces import ONTOLOGY_GRAPH
+from kg_service.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH
 
 Triple = tuple[Any, Any, Any]
 
@@ -319,9 +319,10 @@ def _data_only_codes(triples: set[tuple[int, int, int]], terms: list[Any],
     return True
 
 
-def asserted_of(store: Any) -> tuple[rdflib.Graph, list[Triple]]:
-    """(the ontology graph, the asserted data triples as pyoxigraph terms) of a store, read
-    in one dump (much faster than building rdflib graphs). Raises what ``store.dump`` does.
+def read_store(store: Any) -> tuple[rdflib.Graph, list[Any], list[Triple]]:
+    """(the ontology graph, the asserted data quads, the inferred triples) of a store, in
+    pyoxigraph terms (a quad's graph as its IRI string), read in one dump: much faster than
+    building rdflib graphs. Raises what ``store.dump`` does.
     """
     import io
 
@@ -334,25 +335,35 @@ def asserted_of(store: Any) -> tuple[rdflib.Graph, list[Triple]]:
     store.dump(buf)
     buf.seek(0)
     ontology = rdflib.Graph()
-    data: list[Triple] = []
+    data: list[Any] = []
+    inferred: list[Triple] = []
     for q in ox.parse(buf, format=ox.RdfFormat.N_QUADS):
         s, p, o, g = tuple(q)
-        if not isinstance(g, ox.NamedNode) or is_protected(g.value):
+        if not isinstance(g, ox.NamedNode):
             continue
         if g.value == ONTOLOGY_GRAPH:
             ontology.add((from_ox(s), from_ox(p), from_ox(o)))
-        else:
-            data.append((s, p, o))
-    return ontology, data
+        elif g.value == INFERRED_GRAPH:
+            inferred.append((s, p, o))
+        elif not is_protected(g.value):
+            data.append((s, p, o, g.value))
+    return ontology, data, inferred
 
 
-def infer_store(store: Any) -> set[Triple] | None:
-    """``infer`` over everything asserted in ``store`` (rdflib triples), or None when owlrl
-    must decide. Raises what ``store.dump`` and owlrl (compiling) raise."""
+def infer_store(store: Any, removed: Iterable[Any] = (), added: Iterable[Any] = ()
+                ) -> tuple[set[Triple] | None, set[Triple]]:
+    """(``infer`` over everything asserted in ``store`` once the data quads ``removed`` are
+    taken out and ``added`` put in, None when owlrl must decide; the inferred graph as
+    stored), as rdflib triples. Raises what ``store.dump`` and owlrl (compiling) raise."""
     from kg_service.store.terms import from_ox, to_ox
 
-    ontology, data = asserted_of(store)
-    return infer(ontology, data, key=to_ox, term=from_ox)
+    ontology, data, stored = read_store(store)
+    quads = set(data)
+    quads.difference_update((to_ox(s), to_ox(p), to_ox(o), str(g)) for s, p, o, g in removed)
+    quads.update((to_ox(s), to_ox(p), to_ox(o), str(g)) for s, p, o, g in added)
+    old = {(from_ox(s), from_ox(p), from_ox(o)) for s, p, o in stored}
+    facts = {q[:3] for q in quads}
+    return infer(ontology, facts, key=to_ox, term=from_ox), old
 
 
 def _encode(rules: Rules, code: Any) -> Rules:
