@@ -1,6 +1,6 @@
 """Reading a case file: YAML with line numbers, then the JSON schema, errors as ``file:line``.
 
-The schema is checked twice only when it fails: ``jsonschema_rs`` (compiled Rust, ~300x
+The schema is checked twice only when it fails: ``jsonschema_rs`` (compiled Rust, ~100x
 faster here) says whether the data is valid; only then does ``jsonschema`` find the best
 error to report, with its path and message.
 """
