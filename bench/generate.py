@@ -193,7 +193,7 @@ def make_case(rng: random.Random, index: int, previous_company: str | None) -> d
     return {"case": case, "companies": companies, "practices": practices, "things": things}
 
 
-# --- the same content as N-Quads (mirrors kg_service.cases._Builder) ----------------------
+# --- the same content as N-Quads (mirrors kg_service.case_graph.CaseBuilder) -------------
 
 CKM_NS = "https://w3id.org/ckm/ontology#"
 ID_NS = "https://w3id.org/ckm/id/"
