@@ -33,7 +33,7 @@ from rdflib import OWL, RDF, RDFS, BNode, Literal, URIRef
 from rdflib.namespace import DCTERMS, SH, SKOS
 from rdflib.term import Node
 
-from kg_service.errors import ValidationFailed
+from kg_service.errors import BadData, ValidationFailed
 from kg_service.namespaces import HISTORY_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH
 from kg_service.sparql_update import Quad, is_protected, user_graphs
 
@@ -64,29 +64,25 @@ def _about(store: Any, nodes: Iterable[Node], incoming: bool = False) -> set[Qua
     return {q for q in out if not is_protected(q[3])}
 
 
-def _count_incoming(store: Any, nodes: list[URIRef]) -> dict[Node, int]:
-    out: dict[Node, int] = {}
-    for i in range(0, len(nodes), _CHUNK):
-        values = " ".join(n.n3() for n in nodes[i:i + _CHUNK])
-        for r in store.select(f"SELECT ?o (COUNT(*) AS ?n) WHERE {{ VALUES ?o {{ {values} }} "
-                              f"GRAPH ?g {{ ?s ?p ?o }} {_WRITABLE} }} GROUP BY ?o"):
-            out[r["o"]] = int(r["n"])
-    return out
+def _is_hub(store: Any, node: URIRef) -> bool:
+    rows = store.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT ?s WHERE {{ GRAPH ?g {{ "
+                        f"?s ?p {node.n3()} }} {_WRITABLE} }} LIMIT {_HUB + 1} }}")
+    return int(rows[0]["n"]) > _HUB
 
 
 def _incoming(store: Any, nodes: set[Node], whole: bool) -> set[Quad]:
     """Triples pointing at ``nodes``: all of them, or for a node with more than ``_HUB``
-    (unless ``whole``) one per predicate and graph."""
-    plain = [n for n in nodes if isinstance(n, URIRef)]
-    counts = {} if whole else _count_incoming(store, plain)
-    hubs = [n for n in plain if counts.get(n, 0) > _HUB]
-    out = _about(store, [n for n in nodes if n not in set(hubs)], incoming=True)
-    for i in range(0, len(hubs), _CHUNK):
-        values = " ".join(n.n3() for n in hubs[i:i + _CHUNK])
-        for r in store.select(f"SELECT ?o ?p ?g (SAMPLE(?s) AS ?x) WHERE {{ VALUES ?o {{ "
-                              f"{values} }} GRAPH ?g {{ ?s ?p ?o }} {_WRITABLE} }} "
-                              "GROUP BY ?o ?p ?g"):
-            out.add((r["x"], r["p"], r["o"], str(r["g"])))
+    (unless ``whole``) one per predicate (taken from the data graphs: the ontology graph
+    is checked as a whole anyway)."""
+    hubs = set() if whole else {n for n in nodes if isinstance(n, URIRef) and _is_hub(store, n)}
+    out = _about(store, nodes - hubs, incoming=True)
+    for n in hubs:
+        for r in store.select(
+                f"SELECT ?x ?p ?g WHERE {{ {{ SELECT ?p (SAMPLE(?s) AS ?x) WHERE {{ GRAPH ?h "
+                f"{{ ?s ?p {n.n3()} }} {_WRITABLE.replace('?g', '?h')} FILTER(?h != "
+                f"<{ONTOLOGY_GRAPH}>) }} GROUP BY ?p }} GRAPH ?g {{ ?x ?p {n.n3()} }} "
+                f"{_WRITABLE} }}"):
+            out.add((r["x"], r["p"], n, str(r["g"])))
     return out
 
 
@@ -113,21 +109,57 @@ def _neighbourhood(store: Any, nodes: set[Node], added: set[Quad]) -> set[Quad]:
 
 
 @functools.lru_cache(maxsize=4)
-def _shapes_local_at(path: str, _mtime: float) -> bool:
-    shapes = rdflib.Graph().parse(path, format="turtle")
-    far = {SH.inversePath, SH.node, SH.qualifiedValueShape, SH.alternativePath,
-           SH.zeroOrMorePath, SH.oneOrMorePath, SH.zeroOrOnePath}
-    return not any(p in far or (p == SH.path and isinstance(o, BNode))
-                   for _s, p, o in shapes)
+def _shapes_at(path: str, _mtime: float) -> rdflib.Graph:
+    try:
+        return rdflib.Graph().parse(path, format="turtle")
+    except Exception as exc:
+        raise BadData(f"shapes do not parse: {exc}", file=path) from exc
+
+
+def _shapes() -> rdflib.Graph:
+    """The bundled shapes, parsed once (so blank-node shape ids are stable)."""
+    from kg_service.cases import bundled_paths
+
+    path = bundled_paths().shapes
+    return _shapes_at(str(path), path.stat().st_mtime)
 
 
 def _local_shapes() -> bool:
     """True when the bundled shapes look only at a node's own values, their types and
     whether something points at it (no inverse or longer paths, no nested shapes)."""
-    from kg_service.cases import bundled_paths
+    far = {SH.inversePath, SH.node, SH.qualifiedValueShape, SH.alternativePath,
+           SH.zeroOrMorePath, SH.oneOrMorePath, SH.zeroOrOnePath}
+    return not any(p in far or (p == SH.path and isinstance(o, BNode))
+                   for _s, p, o in _shapes())
 
-    path = bundled_paths().shapes
-    return _shapes_local_at(str(path), path.stat().st_mtime)
+
+def _shacl(data: rdflib.Graph, ontology: rdflib.Graph | None,
+           focus: set[Node] | None) -> list[dict[str, str | None]]:
+    """``cases.validate_shacl``, validating only the ``focus`` nodes (pyshacl's
+    ``focus_nodes``) when given: their neighbours' types are in ``data`` for ``sh:class``,
+    and would otherwise be validated too (and fail) for nothing. Raises what it raises."""
+    from kg_service.cases import validate_shacl
+
+    shapes = _shapes()
+    if (focus is None or not focus or ontology is None
+            or any(not isinstance(n, URIRef) for n in focus)):
+        return validate_shacl(data, ontology, shapes)
+    import pyshacl
+
+    _conforms, report, _text = pyshacl.validate(
+        data, shacl_graph=shapes, ont_graph=ontology,
+        inference="none", advanced=True, abort_on_first=False, allow_warnings=False,
+        focus_nodes=sorted(focus))
+    out: list[dict[str, str | None]] = []
+    for r in report.subjects(RDF.type, SH.ValidationResult):
+        def val(p: URIRef, r: Any = r) -> str | None:
+            o = report.value(r, p)
+            return None if o is None else str(o)
+        sev = report.value(r, SH.resultSeverity)
+        out.append({"focus": val(SH.focusNode), "path": val(SH.resultPath),
+                    "message": val(SH.resultMessage), "shape": val(SH.sourceShape),
+                    "severity": sev.split("#")[-1] if sev else None, "value": val(SH.value)})
+    return sorted(out, key=lambda x: (x["focus"] or "", x["path"] or ""))
 
 
 def _after(quads: set[Quad], removed: set[Quad], added: set[Quad],
@@ -180,7 +212,6 @@ def check_change(store: Any, removed: Iterable[Quad], added: Iterable[Quad]) -> 
     an inconsistent ontology/ABox; unsatisfiable classes by IRI) and ReasonerFailed when
     HermiT cannot run.
     """
-    from kg_service.cases import validate_shacl
     from kg_service.reasoning import check_consistency
 
     removed, added = set(removed), set(added)
@@ -201,13 +232,14 @@ def check_change(store: Any, removed: Iterable[Quad], added: Iterable[Quad]) -> 
             before = _neighbourhood(store, focus, added)
         data = _after(before, removed, added, None if whole else
                       (lambda q: q[0] in focus or q[2] in focus))
-        found = [v for v in validate_shacl(data, ontology)
+        found = [v for v in _shacl(data, ontology, None if whole else focus)
                  if v.get("severity") in (None, "Violation")
                  and (whole or v["focus"] in {str(n) for n in focus})]
         if found:
-            old = _after(before, set(), set())
+            old = _after(before - added, set(), set())
             known = {(v["focus"], v["path"], v["shape"], v["value"])
-                     for v in validate_shacl(old, store.graph(ONTOLOGY_GRAPH))}
+                     for v in _shacl(old, store.graph(ONTOLOGY_GRAPH),
+                                     None if whole else focus)}
             found = [v for v in found
                      if (v["focus"], v["path"], v["shape"], v["value"]) not in known]
         if found:
