@@ -70,19 +70,45 @@ def _is_hub(store: Any, node: URIRef) -> bool:
     return int(rows[0]["n"]) > _HUB
 
 
-def _incoming(store: Any, nodes: set[Node], whole: bool) -> set[Quad]:
+_PROPERTY_TYPES = {OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty,
+                   RDF.Property, OWL.FunctionalProperty, OWL.InverseFunctionalProperty,
+                   OWL.TransitiveProperty, OWL.SymmetricProperty, OWL.AsymmetricProperty,
+                   OWL.ReflexiveProperty, OWL.IrreflexiveProperty}
+
+
+def _meaningful_predicates(ontology: rdflib.Graph) -> set[URIRef]:
+    """The properties the ontology or the shapes say anything about (plus rdf:type): an
+    edge with any other predicate means nothing to HermiT or SHACL."""
+    out = {s for s, o in ontology.subject_objects(RDF.type) if o in _PROPERTY_TYPES}
+    for p in (RDFS.subPropertyOf, OWL.equivalentProperty, OWL.inverseOf):
+        for s, o in ontology.subject_objects(p):
+            out |= {s, o}
+    out |= set(ontology.subjects(RDFS.domain)) | set(ontology.subjects(RDFS.range))
+    out |= set(ontology.subjects(OWL.propertyChainAxiom)) | set(ontology.objects(None,
+                                                                                OWL.onProperty))
+    shapes = _shapes()
+    for p in (SH.path, SH.targetObjectsOf, SH.targetSubjectsOf):
+        out |= set(shapes.objects(None, p))
+    return {p for p in out if isinstance(p, URIRef)} | {RDF.type}
+
+
+def _incoming(store: Any, nodes: set[Node], whole: bool,
+              ontology: rdflib.Graph | None) -> set[Quad]:
     """Triples pointing at ``nodes``: all of them, or for a node with more than ``_HUB``
-    (unless ``whole``) one per predicate (taken from the data graphs: the ontology graph
-    is checked as a whole anyway)."""
-    hubs = set() if whole else {n for n in nodes if isinstance(n, URIRef) and _is_hub(store, n)}
+    (unless ``whole``) one per predicate the ontology or shapes name, from the data graphs
+    (the ontology graph is checked as a whole anyway): cheap (predicate and object bound)
+    and all a domain, range or ``sh:targetObjectsOf`` needs."""
+    hubs = set() if whole or ontology is None else {
+        n for n in nodes if isinstance(n, URIRef) and _is_hub(store, n)}
     out = _about(store, nodes - hubs, incoming=True)
-    for n in hubs:
-        for r in store.select(
-                f"SELECT ?x ?p ?g WHERE {{ {{ SELECT ?p (SAMPLE(?s) AS ?x) WHERE {{ GRAPH ?h "
-                f"{{ ?s ?p {n.n3()} }} {_WRITABLE.replace('?g', '?h')} FILTER(?h != "
-                f"<{ONTOLOGY_GRAPH}>) }} GROUP BY ?p }} GRAPH ?g {{ ?x ?p {n.n3()} }} "
-                f"{_WRITABLE} }}"):
-            out.add((r["x"], r["p"], n, str(r["g"])))
+    if hubs and ontology is not None:
+        preds = sorted(_meaningful_predicates(ontology))
+        for n in hubs:
+            for p in preds:
+                for r in store.select(f"SELECT ?x ?g WHERE {{ GRAPH ?g {{ ?x {p.n3()} "
+                                      f"{n.n3()} }} {_WRITABLE} FILTER(?g != "
+                                      f"<{ONTOLOGY_GRAPH}>) }} LIMIT 1"):
+                    out.add((r["x"], p, n, str(r["g"])))
     return out
 
 
@@ -98,14 +124,15 @@ def _types(store: Any, nodes: set[Node]) -> set[Quad]:
     return out | _about(store, [n for n in nodes if isinstance(n, BNode)])
 
 
-def _neighbourhood(store: Any, nodes: set[Node], added: set[Quad]) -> set[Quad]:
+def _neighbourhood(store: Any, nodes: set[Node], added: set[Quad],
+                   ontology: rdflib.Graph | None) -> set[Quad]:
     """The quads around ``nodes`` that SHACL and HermiT look at (see the module docstring),
     as stored now plus the ``added`` quads about them."""
     whole = not _local_shapes()
     own = _about(store, nodes) | {q for q in added if q[0] in nodes}
     near = {q[2] for q in own if not isinstance(q[2], Literal)} - nodes
     described = _about(store, near) if whole or len(near) <= _HUB else _types(store, near)
-    return own | described | _incoming(store, nodes, whole)
+    return own | described | _incoming(store, nodes, whole, ontology)
 
 
 @functools.lru_cache(maxsize=4)
@@ -229,7 +256,7 @@ def check_change(store: Any, removed: Iterable[Quad], added: Iterable[Quad]) -> 
             names = [g for g in user_graphs(store) if g != ONTOLOGY_GRAPH]
             before = _graph_of(store, names)
         else:
-            before = _neighbourhood(store, focus, added)
+            before = _neighbourhood(store, focus, added, ontology)
         data = _after(before, removed, added, None if whole else
                       (lambda q: q[0] in focus or q[2] in focus))
         found = [v for v in _shacl(data, ontology, None if whole else focus)
@@ -253,10 +280,11 @@ def check_change(store: Any, removed: Iterable[Quad], added: Iterable[Quad]) -> 
     if added and _needs_reasoner(added):
         individuals = {n for q in added if q[3] != ONTOLOGY_GRAPH for n in (q[0], q[2])
                        if not isinstance(n, Literal)}
+        if ontology is None:
+            ontology = ontology_after(store, removed, added)
         abox = _neighbourhood(store, individuals,
-                              {q for q in added if q[3] != ONTOLOGY_GRAPH})
-        graph = (ontology if ontology is not None
-                 else ontology_after(store, removed, added)) + _after(abox, removed, added)
+                              {q for q in added if q[3] != ONTOLOGY_GRAPH}, ontology)
+        graph = ontology + _after(abox, removed, added)
         result = check_consistency(graph)
         if not result.ok:
             if not result.consistent:
