@@ -41,6 +41,8 @@ _UNSUPPORTED = {OWL.someValuesFrom, OWL.allValuesFrom, OWL.unionOf, OWL.compleme
                 OWL.ReflexiveProperty}
 
 _TYPE = RDF.type  # namespace attribute lookups are slow in the inner loops
+_NOISE_CLASSES = (OWL.Thing, RDFS.Resource, RDFS.Class, OWL.Class, RDF.Property,
+                  RDFS.Datatype, OWL.NamedIndividual)  # as reasoning._trivial
 _LOCK = threading.Lock()
 _CACHE: dict[str, Rules] = {}
 
@@ -175,6 +177,14 @@ def closure(rules: Rules, facts: Iterable[Triple], rdf_type: Any = _TYPE) -> set
     known: set[Triple] = set()
     todo: list[Triple] = list(facts)
     joins = bool(rules.chains or rules.transitive or rules.intersections)
+    # property -> [(chain number, [(position, step)])]: where a fact can enter a chain
+    chain_steps: dict[Any, list[tuple[int, list[tuple[int, tuple[bool, Any]]]]]] = {}
+    for n, (_p, steps) in enumerate(rules.chains):
+        for q in {q for _i, q in steps}:
+            chain_steps.setdefault(q, []).append(
+                (n, [(i, st) for i, st in enumerate(steps) if st[1] == q]))
+    indexed = set(chain_steps) | set(rules.transitive)
+    by_o: dict[Any, dict[Any, set[Any]]] = defaultdict(lambda: defaultdict(set))
 
     while todo:
         fresh: list[Triple] = []
@@ -183,6 +193,8 @@ def closure(rules: Rules, facts: Iterable[Triple], rdf_type: Any = _TYPE) -> set
                 known.add(tr)
                 fresh.append(tr)
                 by_p[tr[1]][tr[0]].add(tr[2])
+                if tr[1] in indexed:
+                    by_o[tr[1]][tr[2]].add(tr[0])
                 if tr[1] == rdf_type:
                     types[tr[0]].add(tr[2])
         new: list[Triple] = []
@@ -213,33 +225,34 @@ def closure(rules: Rules, facts: Iterable[Triple], rdf_type: Any = _TYPE) -> set
                 for s in cands:
                     if all(m in types[s] for m in members):
                         new.append((s, rdf_type, c))
-            for p in rules.transitive:
-                rel = by_p.get(p, {})
-                for s, objs in list(rel.items()):
-                    for o in list(objs):
-                        for o2 in list(rel.get(o, ())):
-                            new.append((s, p, o2))
-            for p, steps in rules.chains:
-                pairs: dict[Any, set[Any]] | None = None
-                for inverse, q in steps:
-                    rel = by_p.get(q, {})
-                    if inverse:
-                        step: dict[Any, set[Any]] = defaultdict(set)
-                        for s, objs in rel.items():
-                            for o in objs:
-                                step[o].add(s)
-                    else:
-                        step = rel
-                    if pairs is None:
-                        pairs = {s: set(objs) for s, objs in step.items()}
-                    else:
-                        pairs = {s: {z for y in ys for z in step.get(y, ())}
-                                 for s, ys in pairs.items()}
-                for s, objs in (pairs or {}).items():
-                    for o in objs:
-                        new.append((s, p, o))
+            for s, p, o in fresh:  # semi-naive: only joins with a fact new this round
+                if p in rules.transitive:
+                    new.extend((s, p, o2) for o2 in by_p[p].get(o, ()))
+                    new.extend((s0, p, o) for s0 in by_o[p].get(s, ()))
+                for n, positions in chain_steps.get(p, ()):
+                    chain, steps = rules.chains[n]
+                    for i, (inverse, _q) in positions:
+                        new.extend((x, chain, z) for x, z in _chain_ends(
+                            steps, i, (o, s) if inverse else (s, o), by_p, by_o))
         todo = [tr for tr in new if tr not in known]
     return known
+
+
+def _chain_ends(steps: list[tuple[bool, Any]], i: int, edge: tuple[Any, Any],
+                by_p: dict[Any, dict[Any, set[Any]]], by_o: dict[Any, dict[Any, set[Any]]]
+                ) -> list[tuple[Any, Any]]:
+    """(start, end) of every path along ``steps`` whose step ``i`` is ``edge`` (its two
+    nodes in the chain's direction), the other steps taken from the known facts."""
+    def along(nodes: set[Any], inverse: bool, q: Any, forward: bool) -> set[Any]:
+        index = by_p[q] if inverse != forward else by_o[q]
+        return {m for n in nodes for m in index.get(n, ())}
+
+    lefts, rights = {edge[0]}, {edge[1]}
+    for inverse, q in reversed(steps[:i]):
+        lefts = along(lefts, inverse, q, forward=False)
+    for inverse, q in steps[i + 1:]:
+        rights = along(rights, inverse, q, forward=True)
+    return [(x, z) for x in lefts for z in rights]
 
 
 def _same(x: Any) -> Any:
@@ -290,7 +303,10 @@ def infer(ontology: rdflib.Graph, data: Iterable[Triple], *,
         if p in functional and seen.setdefault((p, s), o) != o:
             return None
     derived -= asserted
-    out = {(term(terms[s]), term(terms[p]), term(terms[o])) for s, p, o in derived}
+    rdf_type = ckey(_TYPE)  # memberships _trivial drops anyway, skipped before converting
+    noise = {ids[k] for k in map(key, _NOISE_CLASSES) if k in ids}
+    out = {(term(terms[s]), term(terms[p]), term(terms[o])) for s, p, o in derived
+           if p != rdf_type or o not in noise}
     out = {tr for tr in out if not _trivial(*tr)}
     out.update(tr for tr in rules.static if (ckey(tr[0]), ckey(tr[1]), ckey(tr[2]))
                not in asserted)
