@@ -76,7 +76,9 @@ def _result(qr: QueryRequest, out: QueryOutput | None) -> Response:
     if out is None:
         resp = Response(status=304)
     else:
-        resp = Response(out.chunks(), mimetype=None,
+        # a body in memory goes out whole, with Content-Length (one write, no chunking);
+        # a large one (a temp file) is streamed
+        resp = Response(out.body if out.path is None else out.chunks(), mimetype=None,
                         content_type=media_type_with_charset(media_type(qr.format)))
         resp.headers["KG-Result-Count"] = str(out.count)
         resp.headers["KG-Result-Truncated"] = "true" if out.truncated else "false"
