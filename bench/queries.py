@@ -50,3 +50,17 @@ def edit_update(n: int) -> str:
     """A small SPARQL Update (one triple) on case 0's graph; ``n`` makes it unique."""
     return (PROLOGUE + f'INSERT DATA {{ GRAPH <{CASE_GRAPH}> {{ {PRACTICE} ckm:benefit '
             f'"benchmark edit {n}" }} }}')
+
+
+def practice_update(n: int) -> str:
+    """A new practice of case 0's first company, with its style, knowledge type and source:
+    types and links, so SHACL, HermiT and the OWL RL closure all have work."""
+    practice = f"<https://w3id.org/ckm/id/practice/bench-new-{n}>"
+    return (PROLOGUE + "PREFIX dcterms: <http://purl.org/dc/terms/>\n"
+            f"INSERT DATA {{ GRAPH <{CASE_GRAPH}> {{\n"
+            f"  {practice} a ckm:CKMPractice ; rdfs:label \"benchmark practice {n}\" ;\n"
+            f"    ckm:practicedBy {COMPANY} ; ckm:exhibitsStyle ckm:JointIntellectualProperty ;\n"
+            "    ckm:involvesKnowledge ckm:KnowledgeForCustomer ;\n"
+            "    dcterms:source <https://w3id.org/ckm/id/paper/paquette-2006> ;\n"
+            "    ckm:sourceLocator \"p. 1\" .\n"
+            f"  <{CASE_GRAPH}> ckm:hasPractice {practice} . }} }}")
