@@ -23,6 +23,7 @@ class Latencies:
     samples: list[float]
     errors: int = 0
     first_error: str = ""
+    first: tuple[int, bytes] | None = None  # status and body of the first answer
 
     def pct(self, p: float) -> float | None:
         """The p-th percentile (nearest rank), or None without samples."""
@@ -75,7 +76,13 @@ def measure(port: int, path: str, query: str, accept: str, *, runs: int, budget:
     try:
         for _ in range(warmup):
             t0 = time.perf_counter()
-            status, _body = client.get(query, accept)
+            try:
+                status, body = client.get(query, accept)
+            except (OSError, http.client.HTTPException) as exc:  # e.g. past the client timeout
+                out.errors += 1
+                out.first_error = f"{exc!r} after {time.perf_counter() - t0:.0f} s"
+                return out
+            out.first = out.first or (status, body)
             if status == 200 and time.perf_counter() - t0 > budget:
                 out.samples.append(time.perf_counter() - t0)  # too slow to repeat
                 return out

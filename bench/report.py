@@ -164,6 +164,8 @@ def render(results: dict[str, Any]) -> tuple[str, str]:
                       f"{_ms(t.get('p50'))} | {_ms(t.get('p95'))} | {_ms(t.get('p99'))} | "
                       f"{_ratio(t.get('p50'), o.get('p50'))} |")
             for side, d in ((OURS, o), (THEIRS, t)):
+                if d.get("skipped"):
+                    md.append(f"| | | {side}: not run: {d['skipped']} | | | | | | | |")
                 if d.get("errors"):
                     md.append(f"| | | {side}: {d['errors']} failed: "
                               f"{d.get('first_error', '')[:120]} | | | | | | | |")
@@ -258,9 +260,12 @@ def _targets(sizes: list[dict[str, Any]]) -> tuple[list[str], str]:
         shown = "–" if value is None else fmt.format(value)
         rows.append(f"| {target} | {shown} | {'–' if ok is None else ('yes' if ok else 'no')} |")
 
-    o, t = _h(big, "join", OURS).get("p50"), _h(big, "join", THEIRS).get("p50")
+    both = [s for s in sizes if _h(s, "join", OURS).get("p50") and
+            _h(s, "join", THEIRS).get("p50")]  # the largest size both servers answered
+    jsz = both[-1] if both else big
+    o, t = _h(jsz, "join", OURS).get("p50"), _h(jsz, "join", THEIRS).get("p50")
     join = t / o if o and t else None
-    row(f"joins >= 20x faster than rdflib-endpoint (HTTP p50, {lab})", join,
+    row(f"joins >= 20x faster than rdflib-endpoint (HTTP p50, {jsz['label']})", join,
         None if join is None else join >= 20, "{:.1f}x")
     tp = ((big.get("http") or {}).get("throughput") or {}).get("lookup") or {}
     best = [row_[OURS]["rps"] / row_[THEIRS]["rps"] for row_ in tp.values()
