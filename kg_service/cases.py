@@ -249,8 +249,10 @@ def load_cases(store: Any, paths: Iterable[str | Path] | str | Path | None = Non
 # --- SHACL ------------------------------------------------------------------------------
 
 def validate_shacl(data: rdflib.Graph, ontology: rdflib.Graph | None = None,
-                   shapes: rdflib.Graph | None = None) -> list[dict[str, str | None]]:
-    """Validate ``data`` against the shapes (default: bundled), with the ontology mixed in.
+                   shapes: rdflib.Graph | None = None, focus: list[Any] | None = None
+                   ) -> list[dict[str, str | None]]:
+    """Validate ``data`` against the shapes (default: bundled), with the ontology mixed in;
+    with ``focus``, only those nodes (pyshacl's ``focus_nodes``).
 
     Returns one dict per result (``focus``, ``path``, ``message``, ``shape``, ``severity``,
     ``value``); empty when the data conforms. Raises BadData if the shapes do not parse.
@@ -265,7 +267,7 @@ def validate_shacl(data: rdflib.Graph, ontology: rdflib.Graph | None = None,
     ont = ontology if ontology is not None else vocabulary().graph
     _conforms, report, _text = pyshacl.validate(
         data, shacl_graph=shapes, ont_graph=ont, inference="none", advanced=True,
-        abort_on_first=False, allow_warnings=False)
+        abort_on_first=False, allow_warnings=False, focus_nodes=focus)
     out: list[dict[str, str | None]] = []
     for r in report.subjects(RDF.type, SH.ValidationResult):
         def val(p: URIRef, r: Any = r) -> str | None:

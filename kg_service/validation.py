@@ -171,22 +171,7 @@ def _shacl(data: rdflib.Graph, ontology: rdflib.Graph | None,
     if (focus is None or not focus or ontology is None
             or any(not isinstance(n, URIRef) for n in focus)):
         return validate_shacl(data, ontology, shapes)
-    import pyshacl
-
-    _conforms, report, _text = pyshacl.validate(
-        data, shacl_graph=shapes, ont_graph=ontology,
-        inference="none", advanced=True, abort_on_first=False, allow_warnings=False,
-        focus_nodes=sorted(focus))
-    out: list[dict[str, str | None]] = []
-    for r in report.subjects(RDF.type, SH.ValidationResult):
-        def val(p: URIRef, r: Any = r) -> str | None:
-            o = report.value(r, p)
-            return None if o is None else str(o)
-        sev = report.value(r, SH.resultSeverity)
-        out.append({"focus": val(SH.focusNode), "path": val(SH.resultPath),
-                    "message": val(SH.resultMessage), "shape": val(SH.sourceShape),
-                    "severity": sev.split("#")[-1] if sev else None, "value": val(SH.value)})
-    return sorted(out, key=lambda x: (x["focus"] or "", x["path"] or ""))
+    return validate_shacl(data, ontology, shapes, sorted(focus))
 
 
 def _after(quads: set[Quad], removed: set[Quad], added: set[Quad],
