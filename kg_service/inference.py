@@ -95,16 +95,13 @@ def compile_rules(ontology: rdflib.Graph) -> Rules:
     errors = set(t.subjects(RDF.type, ERRNS.ErrorMessage))  # as materialise_owl_rl filters
     rules.static = {tr for tr in t if tr not in ontology and tr[0] not in errors
                     and not _trivial(*tr)}
-    for c, d in t.subject_objects(RDFS.subClassOf):
-        rules.supc[c].add(d)
-    for c, d in t.subject_objects(OWL.equivalentClass):
-        rules.supc[c].add(d)
-        rules.supc[d].add(c)
-    for p, q in t.subject_objects(RDFS.subPropertyOf):
-        rules.supp[p].add(q)
-    for p, q in t.subject_objects(OWL.equivalentProperty):
-        rules.supp[p].add(q)
-        rules.supp[q].add(p)
+    for sub, equivalent, supers in ((RDFS.subClassOf, OWL.equivalentClass, rules.supc),
+                                    (RDFS.subPropertyOf, OWL.equivalentProperty, rules.supp)):
+        for a, b in t.subject_objects(sub):
+            supers[a].add(b)
+        for a, b in t.subject_objects(equivalent):
+            supers[a].add(b)
+            supers[b].add(a)
     for p, c in t.subject_objects(RDFS.domain):
         rules.dom[p].add(c)
     for p, c in t.subject_objects(RDFS.range):
@@ -320,15 +317,14 @@ def _data_only_codes(triples: set[tuple[int, int, int]], terms: list[Any],
     literal = {i for i, t in enumerate(terms) if isinstance(t, Literal)}
     builtin = {i for i, t in enumerate(terms)
                if isinstance(t, URIRef) and str(t).startswith(_BUILTIN)}
-    bad_subject = bnode | literal | builtin
-    bad_class = bnode | literal | builtin
+    bad_node = bnode | literal | builtin  # as a subject, or as the class of rdf:type
     bad_predicate = bnode | {i for i in builtin if terms[i] not in _ANNOTATIONS}
     bad_object = bnode | builtin
     for s, p, o in triples:
-        if s in bad_subject:
+        if s in bad_node:
             return False
         if p == rdf_type:
-            if o in bad_class:
+            if o in bad_node:
                 return False
         elif p in bad_predicate or o in bad_object:
             return False

@@ -231,6 +231,7 @@ def check_change(store: Any, removed: Iterable[Quad], added: Iterable[Quad]) -> 
     onto_changed = any(q[3] == ONTOLOGY_GRAPH and not is_annotation(q) for q in touched)
     data_touched = any(q[3] != ONTOLOGY_GRAPH or is_annotation(q) for q in touched)
     report: dict[str, Any] = {"shacl": None, "hermit": None}
+    shacl_nodes: tuple[set[Node], set[Quad]] | None = None  # (focus, its neighbourhood)
     ontology = ontology_after(store, removed, added) if (onto_changed or data_touched) else None
     if onto_changed or data_touched:
         started = time.perf_counter()
@@ -242,6 +243,7 @@ def check_change(store: Any, removed: Iterable[Quad], added: Iterable[Quad]) -> 
             before = _graph_of(store, names)
         else:
             before = _neighbourhood(store, focus, added, ontology)
+            shacl_nodes = (focus, before)
         data = _after(before, removed, added, None if whole else
                       (lambda q: q[0] in focus or q[2] in focus))
         found = [v for v in _shacl(data, ontology, None if whole else focus)
@@ -267,8 +269,11 @@ def check_change(store: Any, removed: Iterable[Quad], added: Iterable[Quad]) -> 
                        if not isinstance(n, Literal)}
         if ontology is None:
             ontology = ontology_after(store, removed, added)
-        abox = _neighbourhood(store, individuals,
-                              {q for q in added if q[3] != ONTOLOGY_GRAPH}, ontology)
+        data_added = {q for q in added if q[3] != ONTOLOGY_GRAPH}
+        if shacl_nodes and shacl_nodes[0] == individuals and data_added == added:
+            abox = shacl_nodes[1]  # the same nodes and quads: read once (add-only data)
+        else:
+            abox = _neighbourhood(store, individuals, data_added, ontology)
         graph = ontology + _after(abox, removed, added)
         result = check_consistency(graph)
         if not result.ok:
