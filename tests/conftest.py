@@ -16,6 +16,7 @@ import socket
 import subprocess
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -93,13 +94,22 @@ def _tokens(app: Flask) -> dict[str, str]:
     return {role: ts.create(f"test-{role}", role) for role in ("reader", "editor", "admin")}
 
 
+@contextmanager
+def testing_app(settings: Settings) -> Iterator[Flask]:
+    """An app in testing mode over ``settings``; its store is closed afterwards."""
+    application = create_app(settings)
+    application.config["TESTING"] = True
+    try:
+        yield application
+    finally:
+        application.extensions["kg"].close()
+
+
 @pytest.fixture(scope="session")
 def app(loaded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     data = copy_loaded(loaded_template, tmp_path_factory.mktemp("session-app"))
-    application = create_app(make_settings(data, query_workers=2))
-    application.config["TESTING"] = True
-    yield application
-    application.extensions["kg"].close()
+    with testing_app(make_settings(data, query_workers=2)) as application:
+        yield application
 
 
 @pytest.fixture(scope="session")
@@ -114,10 +124,8 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def fresh_app(loaded_template: Path, tmp_path: Path) -> Iterator[Flask]:
-    application = create_app(make_settings(copy_loaded(loaded_template, tmp_path / "data")))
-    application.config["TESTING"] = True
-    yield application
-    application.extensions["kg"].close()
+    with testing_app(make_settings(copy_loaded(loaded_template, tmp_path / "data"))) as app_:
+        yield app_
 
 
 @pytest.fixture

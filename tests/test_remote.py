@@ -27,11 +27,10 @@ from flask.testing import FlaskClient
 from rdflib import Literal, URIRef
 from rdflib.compare import isomorphic
 
-from kg_service import create_app
 from kg_service.errors import TimedOut
 from kg_service.settings import Settings
 from kg_service.store import KGStore, QueryRequest, open_store
-from tests.conftest import free_port, stop_process
+from tests.conftest import free_port, stop_process, testing_app
 
 pytestmark = pytest.mark.remote
 
@@ -120,10 +119,8 @@ def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuoso]:
 @pytest.fixture(scope="session")
 def remote_app(virtuoso: Virtuoso, tmp_path_factory: pytest.TempPathFactory
                ) -> Iterator[Flask]:
-    application = create_app(virtuoso.settings(tmp_path_factory.mktemp("remote-app")))
-    application.config["TESTING"] = True
-    yield application
-    application.extensions["kg"].close()
+    with testing_app(virtuoso.settings(tmp_path_factory.mktemp("remote-app"))) as application:
+        yield application
 
 
 @pytest.fixture

@@ -22,11 +22,9 @@ from pathlib import Path
 
 import pytest
 import rdflib
-from conftest import copy_loaded, make_settings
+from conftest import copy_loaded, make_settings, testing_app
 from flask import Flask
 from flask.testing import FlaskClient
-
-from kg_service import create_app
 
 K = "http%3A%2F%2Fkasei.us%2F2009%2F09%2Fsparql%2Fdata%2F"
 KASEI = "http://kasei.us/2009/09/sparql/data/"
@@ -41,17 +39,15 @@ UPDATE = "application/sparql-update"
 
 @pytest.fixture(scope="module")
 def w3c(loaded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    app = create_app(make_settings(copy_loaded(loaded_template,
-                                               tmp_path_factory.mktemp("w3c") / "data")))
-    app.config["TESTING"] = True
-    graphs = {}
-    for n in (1, 2, 3):
-        g = rdflib.Graph()
-        g.add((rdflib.URIRef(f"{KASEI}data{n}.rdf"), rdflib.RDF.type, FOAF_DOC))
-        graphs[f"{KASEI}data{n}.rdf"] = g
-    app.extensions["kg"].replace_graphs(graphs)
-    yield app
-    app.extensions["kg"].close()
+    settings = make_settings(copy_loaded(loaded_template, tmp_path_factory.mktemp("w3c") / "data"))
+    with testing_app(settings) as app:
+        graphs = {}
+        for n in (1, 2, 3):
+            g = rdflib.Graph()
+            g.add((rdflib.URIRef(f"{KASEI}data{n}.rdf"), rdflib.RDF.type, FOAF_DOC))
+            graphs[f"{KASEI}data{n}.rdf"] = g
+        app.extensions["kg"].replace_graphs(graphs)
+        yield app
 
 
 @pytest.fixture
