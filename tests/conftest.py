@@ -95,7 +95,7 @@ def _tokens(app: Flask) -> dict[str, str]:
 
 
 @contextmanager
-def testing_app(settings: Settings) -> Iterator[Flask]:
+def opened_app(settings: Settings) -> Iterator[Flask]:
     """An app in testing mode over ``settings``; its store is closed afterwards."""
     application = create_app(settings)
     application.config["TESTING"] = True
@@ -108,7 +108,7 @@ def testing_app(settings: Settings) -> Iterator[Flask]:
 @pytest.fixture(scope="session")
 def app(loaded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     data = copy_loaded(loaded_template, tmp_path_factory.mktemp("session-app"))
-    with testing_app(make_settings(data, query_workers=2)) as application:
+    with opened_app(make_settings(data, query_workers=2)) as application:
         yield application
 
 
@@ -124,7 +124,7 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def fresh_app(loaded_template: Path, tmp_path: Path) -> Iterator[Flask]:
-    with testing_app(make_settings(copy_loaded(loaded_template, tmp_path / "data"))) as app_:
+    with opened_app(make_settings(copy_loaded(loaded_template, tmp_path / "data"))) as app_:
         yield app_
 
 

@@ -30,7 +30,7 @@ from rdflib.compare import isomorphic
 from kg_service.errors import TimedOut
 from kg_service.settings import Settings
 from kg_service.store import KGStore, QueryRequest, open_store
-from tests.conftest import free_port, stop_process, testing_app
+from tests.conftest import free_port, opened_app, stop_process
 
 pytestmark = pytest.mark.remote
 
@@ -119,7 +119,7 @@ def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuoso]:
 @pytest.fixture(scope="session")
 def remote_app(virtuoso: Virtuoso, tmp_path_factory: pytest.TempPathFactory
                ) -> Iterator[Flask]:
-    with testing_app(virtuoso.settings(tmp_path_factory.mktemp("remote-app"))) as application:
+    with opened_app(virtuoso.settings(tmp_path_factory.mktemp("remote-app"))) as application:
         yield application
 
 

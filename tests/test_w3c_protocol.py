@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 import rdflib
-from conftest import copy_loaded, make_settings, testing_app
+from conftest import copy_loaded, make_settings, opened_app
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -40,7 +40,7 @@ UPDATE = "application/sparql-update"
 @pytest.fixture(scope="module")
 def w3c(loaded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     settings = make_settings(copy_loaded(loaded_template, tmp_path_factory.mktemp("w3c") / "data"))
-    with testing_app(settings) as app:
+    with opened_app(settings) as app:
         graphs = {}
         for n in (1, 2, 3):
             g = rdflib.Graph()
