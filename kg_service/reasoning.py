@@ -1,7 +1,8 @@
 """OWL reasoning: HermiT (the jar owlready2 ships) for consistency, owlrl for materialisation.
 
-``check_consistency`` runs the real HermiT reasoner (the jar owlready2 ships, on its command
-line) and never passes silently: when Java or HermiT cannot run it raises ReasonerFailed.
+``check_consistency`` runs the real HermiT reasoner (the jar owlready2 ships) in this process's
+warm JVM (``hermit_server``), or on its command line when that cannot start; the answer is the
+same. It never passes silently: when Java or HermiT cannot run it raises ReasonerFailed.
 ``materialise_owl_rl`` computes the OWL 2 RL closure with owlrl and returns only the new,
 non-trivial triples (what the ``https://w3id.org/ckm/inferred`` graph holds).
 """
@@ -13,11 +14,13 @@ import os
 import subprocess
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 
 import rdflib
 from rdflib import OWL, RDF, RDFS, XSD, BNode, Literal, URIRef
 
+from kg_service import hermit_server
 from kg_service.errors import ReasonerFailed
 
 _LOCK = threading.Lock()  # owlready2 keeps module-level state: one World user at a time
@@ -65,51 +68,79 @@ def _owl_rl_errors(graph: rdflib.Graph) -> list[str]:
         return []
 
 
-def _hermit(path: str) -> subprocess.CompletedProcess[bytes]:
-    """HermiT's command line (the jar owlready2 ships) asked for the unsatisfiable classes:
-    it checks consistency first. owlready2's ``sync_reasoner`` also classifies properties
-    and realises every individual and loads the graph into its own store, which cost 3-5x
-    more on a commit's neighbourhood and tells nothing more."""
+#: Seconds one HermiT check may take before it is stopped (ReasonerFailed).
+TIMEOUT = 300.0
+
+
+def _key() -> hermit_server.Key:
+    """The JVM, heap and class path HermiT runs with (owlready2's, as its own reasoner)."""
     import owlready2
     from owlready2.reasoning import _HERMIT_CLASSPATH
 
-    memory = getattr(owlready2.reasoning, "JAVA_MEMORY", 2000)
-    return subprocess.run([owlready2.JAVA_EXE, f"-Xmx{memory}M", "-cp", _HERMIT_CLASSPATH,
-                           "org.semanticweb.HermiT.cli.CommandLine", "-U", f"file://{path}"],
-                          capture_output=True, check=False)
+    return (owlready2.JAVA_EXE, int(getattr(owlready2.reasoning, "JAVA_MEMORY", 2000)),
+            _HERMIT_CLASSPATH)
 
 
-def check_consistency(graph: rdflib.Graph) -> ReasonerReport:
+def _hermit_cli(key: hermit_server.Key, path: str, timeout: float) -> hermit_server.Answer:
+    """HermiT's command line (the jar owlready2 ships) asked for the unsatisfiable classes
+    (``-U``: the classes equivalent to owl:Nothing; it checks consistency first), in a new
+    JVM. owlready2's ``sync_reasoner`` also classifies properties and realises every
+    individual and loads the graph into its own store, which cost 3-5x more on a commit's
+    neighbourhood and tells nothing more. Raises ReasonerFailed when it cannot run, fails or
+    runs past ``timeout`` seconds."""
+    java, memory, classpath = key
+    try:
+        run = subprocess.run([java, f"-Xmx{memory}M", "-cp", classpath,
+                              "org.semanticweb.HermiT.cli.CommandLine", "-U", f"file://{path}"],
+                             capture_output=True, check=False, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise ReasonerFailed(f"HermiT did not finish within {timeout:g} s; it was "
+                             "stopped") from None
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ReasonerFailed(f"HermiT could not run: {exc}") from exc
+    output = (run.stdout + run.stderr).decode("utf-8", "replace")
+    if run.returncode != 0:
+        if "InconsistentOntologyException" not in output:
+            raise ReasonerFailed(f"HermiT failed: {output.strip()[-1000:]}")
+        return hermit_server.Answer(False, [])
+    if "Classes equivalent to" not in output:  # it prints why on stderr and exits with 0
+        raise ReasonerFailed(f"HermiT failed: {output.strip()[-1000:]}")
+    return hermit_server.Answer(True, [line for line in output.splitlines()
+                                       if line.startswith("\t")])
+
+
+def _hermit(path: str, timeout: float) -> hermit_server.Answer:
+    """HermiT's -U answer for the file: from this process's warm JVM (``hermit_server``),
+    or from the command line when that cannot start. Raises ReasonerFailed."""
+    key = _key()
+    answer = hermit_server.ask(key, path, timeout)
+    return answer if answer is not None else _hermit_cli(key, path, timeout)
+
+
+def check_consistency(graph: rdflib.Graph, timeout: float | None = None) -> ReasonerReport:
     """Run HermiT on ``graph`` (ontology plus any data) and report.
 
     Returns a ReasonerReport (consistent=False for an inconsistent ontology or ABox; the
     IRIs of unsatisfiable classes otherwise). Raises ReasonerFailed when Java/HermiT fails
-    to run or cannot read the graph.
+    to run or cannot read the graph, or takes longer than ``timeout`` seconds (default
+    ``TIMEOUT``).
     """
-    import time
-
     start = time.monotonic()
     fd, path = tempfile.mkstemp(suffix=".nt", prefix="ckm-reason-")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(graph.serialize(format="nt", encoding="utf-8"))
-        try:
-            run = _hermit(path)
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise ReasonerFailed(f"HermiT could not run: {exc}") from exc
+        answer = _hermit(path, TIMEOUT if timeout is None else timeout)
     finally:
         with contextlib.suppress(OSError):
             os.unlink(path)
-    output = (run.stdout + run.stderr).decode("utf-8", "replace")
-    if run.returncode != 0:
-        if "InconsistentOntologyException" not in output:
-            raise ReasonerFailed(f"HermiT failed: {output.strip()[-1000:]}")
+    if not answer.consistent:
         clashes = _owl_rl_errors(graph)
         detail = "HermiT: the ontology and data are inconsistent (no model satisfies them)."
         if clashes:
             detail += " OWL RL finds: " + " | ".join(clashes[:10])
         return ReasonerReport(False, [], detail, time.monotonic() - start)
-    unsat = sorted({line.strip()[1:-1] for line in output.splitlines()
+    unsat = sorted({line.strip()[1:-1] for line in answer.lines
                     if line.startswith("\t<") and line.strip().endswith(">")}
                    - {str(OWL.Nothing)})
     if unsat:
