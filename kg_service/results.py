@@ -107,13 +107,17 @@ def _csv_value(term: Any) -> str:
 
 def write_solutions(out: IO[bytes], variables: list[str], rows: list[Any], fmt: str,
                     truncated: bool) -> None:
-    """Write SELECT rows (pyoxigraph QuerySolution) in ``fmt`` (json, xml, csv, tsv)."""
+    """Write SELECT rows in ``fmt`` (json, xml, csv, tsv).
+
+    A row is its terms (or None) in the order of ``variables``: a pyoxigraph
+    QuerySolution iterates so, and reading it by position costs half of reading by name.
+    """
     if fmt == "json":
         head: dict[str, Any] = {"vars": variables}
         if truncated:
             head["link"] = [TRUNCATED_LINK]
-        bindings = [{v: term_json(t) for v in variables if (t := row[v]) is not None}
-                    for row in rows]
+        bindings = [{v: term_json(t) for v, t in zip(variables, row, strict=True)
+                     if t is not None} for row in rows]
         doc: dict[str, Any] = {"head": head, "results": {"bindings": bindings}}
         if truncated:
             doc["truncated"] = True
@@ -126,8 +130,8 @@ def write_solutions(out: IO[bytes], variables: list[str], rows: list[Any], fmt: 
             out.write(f'<link href="{TRUNCATED_LINK}"/>'.encode())
         out.write(b"</head><results>")
         for row in rows:
-            cells = "".join(f"<binding name={quoteattr(v)}>{_xml_term(row[v])}</binding>"
-                            for v in variables if row[v] is not None)
+            cells = "".join(f"<binding name={quoteattr(v)}>{_xml_term(t)}</binding>"
+                            for v, t in zip(variables, row, strict=True) if t is not None)
             out.write(f"<result>{cells}</result>".encode())
         out.write(b"</results></sparql>\n")
     elif fmt == "csv":
@@ -135,13 +139,12 @@ def write_solutions(out: IO[bytes], variables: list[str], rows: list[Any], fmt: 
         writer = csv.writer(text, lineterminator="\r\n")
         writer.writerow(variables)
         for row in rows:
-            writer.writerow([_csv_value(row[v]) for v in variables])
+            writer.writerow([_csv_value(t) for t in row])
         text.detach()
     elif fmt == "tsv":
         out.write(("\t".join("?" + v for v in variables) + "\n").encode())
         for row in rows:
-            out.write(("\t".join("" if row[v] is None else str(row[v]) for v in variables)
-                       + "\n").encode())
+            out.write(("\t".join("" if t is None else str(t) for t in row) + "\n").encode())
     else:
         raise ValueError(f"unknown result format {fmt!r}")
 

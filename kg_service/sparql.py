@@ -294,10 +294,12 @@ def media_type(fmt: str) -> str:
 _PREFIX_USE = re.compile(r"(?<![\w:<])(" + "|".join(map(re.escape, PREFIXES)) + r"):")
 
 
-def _prologue(info: SparqlText, text: str, base: str) -> tuple[str, int]:
+@lru_cache(maxsize=256)
+def _prologue(text: str, base: str) -> tuple[str, int]:
     """One line put before the text (so a 1-line shift): the base IRI (relative IRIs resolve
     against it unless the text has its own BASE) and the project's prefixes the text uses
     without declaring them."""
+    info = read_text(text)
     used = {p for p in _PREFIX_USE.findall(text) if p not in info.prefixes}
     parts = [] if info.base else [f"BASE <{base}>"]
     parts += [f"PREFIX {p}: <{PREFIXES[p]}>" for p in sorted(used)]
@@ -319,7 +321,7 @@ def query_request(req: ProtocolRequest, settings: Settings, accept: str | None,
                        "the form field 'update'.")
     guard(info, settings, stored_graphs)
     fmt = choose_format(kind_of(info), accept, req.format, extra)
-    prologue, shift = _prologue(info, req.text, settings.base_iri)
+    prologue, shift = _prologue(req.text, settings.base_iri)
     qr = QueryRequest(prologue + req.text, fmt, prefixes=dict(OUTPUT_PREFIXES),
                       point_lookup=info.point_lookup)
     if req.default_graph or req.named_graph:  # the protocol's dataset replaces the query's
@@ -372,7 +374,7 @@ def update_text(req: ProtocolRequest, settings: Settings,
         raise BadRequest("using-graph-uri/using-named-graph-uri are not supported here: "
                          "write USING <graph> in the update itself.")
     guard(info, settings, stored_graphs)
-    prologue, _ = _prologue(info, req.text, settings.base_iri)
+    prologue, _ = _prologue(req.text, settings.base_iri)
     return prologue.rstrip("\n") + " " + req.text if prologue else req.text
 
 

@@ -365,7 +365,7 @@ class RemoteStore:
                     written = Written("ask", 1, False)
                     capped = False
                 else:
-                    sols = [{n: (_json_ox(r[n]) if n in r else None) for n in names}
+                    sols = [[_json_ox(r[n]) if n in r else None for n in names]
                             for r in rows[:limit + 1]]
                     cut = len(sols) > limit or (capped and len(sols) <= limit)
                     write_solutions(out, names, sols[:limit], req.format, cut)

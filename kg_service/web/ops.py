@@ -56,6 +56,9 @@ INFO = Gauge("kg_build_info", "Version of the service.", ["version", "store"],
              multiprocess_mode="max")
 
 _size_cache: dict[str, tuple[int, int]] = {}
+# labelled children by label values: prometheus_client's labels() validates and locks on
+# every call, a tenth of a /healthz request's time in the web process
+_children: dict[tuple[str, ...], tuple[Any, Any]] = {}
 
 
 @bp.route("/healthz")
@@ -126,8 +129,12 @@ def _record(resp: Response) -> Response:
     started = getattr(g, "kg_started", None)
     elapsed = time.perf_counter() - started if started is not None else 0.0
     rule = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
-    REQUESTS.labels(rule, request.method, str(resp.status_code)).inc()
-    LATENCY.labels(rule).observe(elapsed)
+    key = (rule, request.method, str(resp.status_code))
+    pair = _children.get(key)
+    if pair is None:
+        pair = _children[key] = (REQUESTS.labels(*key), LATENCY.labels(rule))
+    pair[0].inc()
+    pair[1].observe(elapsed)
     query_time = resp.headers.get("KG-Query-Time")
     if query_time:
         with contextlib.suppress(ValueError):

@@ -59,8 +59,9 @@ def _graphs() -> set[str]:
 
 
 def _etag_digest(qr: QueryRequest) -> str:
-    key = json.dumps([qr.query, qr.format, qr.default_graph, qr.named_graphs, qr.union,
-                      {k: v.n3() for k, v in qr.substitutions.items()}, qr.timeout])
+    # repr of str/list/bool/float/None is the same in every process (unlike hash())
+    key = repr((qr.query, qr.format, qr.default_graph, qr.named_graphs, qr.union,
+                sorted((k, v.n3()) for k, v in qr.substitutions.items()), qr.timeout))
     return hashlib.sha256(key.encode()).hexdigest()[:20]
 
 
@@ -79,10 +80,10 @@ def _result(qr: QueryRequest, out: QueryOutput | None) -> Response:
         # a body in memory goes out whole, with Content-Length (one write, no chunking);
         # a large one (a temp file) is streamed
         resp = Response(out.body if out.path is None else out.chunks(), mimetype=None,
-                        content_type=media_type_with_charset(media_type(qr.format)))
-        resp.headers["KG-Result-Count"] = str(out.count)
-        resp.headers["KG-Result-Truncated"] = "true" if out.truncated else "false"
-        resp.headers["KG-Query-Time"] = f"{out.elapsed:.3f}"
+                        content_type=media_type_with_charset(media_type(qr.format)),
+                        headers=[("KG-Result-Count", str(out.count)),
+                                 ("KG-Result-Truncated", "true" if out.truncated else "false"),
+                                 ("KG-Query-Time", f"{out.elapsed:.3f}")])
     if request.method in ("GET", "HEAD"):
         return cached(resp, [_etag_digest(qr)])
     resp.headers["Vary"] = "Accept"
