@@ -15,17 +15,9 @@ from flask import Blueprint, Response, render_template, request
 
 from kg_service.errors import BadQuery, Unavailable
 from kg_service.saved_queries import get_saved_query, saved_queries
-from kg_service.sparql import (
-    ProtocolRequest,
-    media_type,
-    parse_timeout,
-    query_request,
-    read_request,
-    run_query,
-    update_error,
-    update_text,
-)
+from kg_service.sparql import media_type, query_request, run_query, update_error, update_text
 from kg_service.sparql_output import graph_counts, service_description
+from kg_service.sparql_protocol import ProtocolRequest, parse_timeout, read_request
 from kg_service.store import QueryOutput, QueryRequest
 from kg_service.web.common import (
     cached,
