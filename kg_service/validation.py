@@ -10,6 +10,8 @@ HermiT (``reasoning.check_consistency``) runs when the change adds to the ontolo
 types, class axioms or links between individuals: on the ontology as it will be plus the
 neighbourhood of the individuals the change touches. Removals alone cannot make an OWL
 ontology inconsistent or a class unsatisfiable (OWL is monotonic), so they skip HermiT.
+HermiT (in its JVM) runs in a thread while SHACL runs; a SHACL refusal is reported first.
+pyshacl gets the ontology's axioms from a copy cached per ontology (``_inoculated``).
 
 The neighbourhood of a set of nodes: their own triples; the triples of the nodes they point
 at (only their types when there are more than ``_HUB`` of them, e.g. a case's hundreds of
@@ -26,7 +28,8 @@ from __future__ import annotations
 
 import functools
 import time
-from typing import Any, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Callable, Iterable
 
 import rdflib
 from rdflib import OWL, RDF, RDFS, BNode, Literal, URIRef
@@ -241,65 +244,87 @@ def _needs_reasoner(added: set[Quad]) -> bool:
     return False
 
 
+def _check_shacl(store: Any, ontology: rdflib.Graph, removed: set[Quad], added: set[Quad],
+                 focus: set[Node], whole: bool, before: set[Quad]) -> None:
+    """SHACL on the data after the change (``before`` as read, minus ``removed``, plus
+    ``added``): on the ``focus`` nodes, or all of it when ``whole``. Raises ValidationFailed
+    for the violations the change introduces (not those already there)."""
+    data = _after(before, removed, added, None if whole else
+                  (lambda q: q[0] in focus or q[2] in focus))
+    found = [v for v in _shacl(data, ontology, None if whole else focus)
+             if v.get("severity") in (None, "Violation")
+             and (whole or v["focus"] in {str(n) for n in focus})]
+    if found:
+        old = _after(before - added, set(), set())
+        known = {(v["focus"], v["path"], v["shape"], v["value"])
+                 for v in _shacl(old, store.graph(ONTOLOGY_GRAPH), None if whole else focus)}
+        found = [v for v in found
+                 if (v["focus"], v["path"], v["shape"], v["value"]) not in known]
+    if found:
+        raise ValidationFailed(
+            f"The change breaks {len(found)} SHACL constraint(s): "
+            + "; ".join(f"{v['focus']} {v['path'] or ''}: {v['message']}" for v in found[:5]),
+            violations=found, nothing_applied=True)
+
+
+def _in_background(fn: Callable[..., Any], *args: Any) -> Future[Any]:
+    """``fn(*args)`` in a thread of its own (left to finish if nobody waits for it)."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ckm-check")
+    try:
+        return pool.submit(fn, *args)
+    finally:
+        pool.shutdown(wait=False)
+
+
 def check_change(store: Any, removed: Iterable[Quad], added: Iterable[Quad]) -> dict[str, Any]:
     """Validate a normalised change against the store; returns what was checked and timings.
 
-    Raises ValidationFailed (SHACL violations with focus node, path, message and shape;
-    an inconsistent ontology/ABox; unsatisfiable classes by IRI) and ReasonerFailed when
-    HermiT cannot run.
+    HermiT (a JVM) runs in the background while SHACL (Python) runs here; SHACL's refusal
+    comes first. Raises ValidationFailed (SHACL violations with focus node, path, message
+    and shape; an inconsistent ontology/ABox; unsatisfiable classes by IRI) and
+    ReasonerFailed when HermiT cannot run.
     """
     from kg_service.reasoning import check_consistency
 
     removed, added = set(removed), set(added)
     touched = removed | added
     onto_changed = any(q[3] == ONTOLOGY_GRAPH and not is_annotation(q) for q in touched)
-    data_touched = any(q[3] != ONTOLOGY_GRAPH or is_annotation(q) for q in touched)
+    shacl = onto_changed or any(q[3] != ONTOLOGY_GRAPH or is_annotation(q) for q in touched)
+    reason = bool(added) and _needs_reasoner(added)
     report: dict[str, Any] = {"shacl": None, "hermit": None}
-    shacl_nodes: tuple[set[Node], set[Quad]] | None = None  # (focus, its neighbourhood)
-    ontology = ontology_after(store, removed, added) if (onto_changed or data_touched) else None
-    if onto_changed or data_touched:
+    if not (shacl or reason):
+        return report
+    ontology = ontology_after(store, removed, added)
+    focus: set[Node] = set()
+    whole, before, read = False, set(), 0.0
+    if shacl:
         started = time.perf_counter()
         focus = {n for q in touched if q[3] != ONTOLOGY_GRAPH or is_annotation(q)
                  for n in (q[0], q[2]) if not isinstance(n, Literal)}
         whole = onto_changed or len(focus) > _FOCUS_LIMIT
         if whole:
-            names = [g for g in user_graphs(store) if g != ONTOLOGY_GRAPH]
-            before = _graph_of(store, names)
+            before = _graph_of(store, [g for g in user_graphs(store) if g != ONTOLOGY_GRAPH])
         else:
             before = _neighbourhood(store, focus, added, ontology)
-            shacl_nodes = (focus, before)
-        data = _after(before, removed, added, None if whole else
-                      (lambda q: q[0] in focus or q[2] in focus))
-        found = [v for v in _shacl(data, ontology, None if whole else focus)
-                 if v.get("severity") in (None, "Violation")
-                 and (whole or v["focus"] in {str(n) for n in focus})]
-        if found:
-            old = _after(before - added, set(), set())
-            known = {(v["focus"], v["path"], v["shape"], v["value"])
-                     for v in _shacl(old, store.graph(ONTOLOGY_GRAPH),
-                                     None if whole else focus)}
-            found = [v for v in found
-                     if (v["focus"], v["path"], v["shape"], v["value"]) not in known]
-        if found:
-            raise ValidationFailed(
-                f"The change breaks {len(found)} SHACL constraint(s): "
-                + "; ".join(f"{v['focus']} {v['path'] or ''}: {v['message']}"
-                            for v in found[:5]),
-                violations=found, nothing_applied=True)
-        report["shacl"] = {"nodes": "all" if whole else len(focus),
-                           "seconds": round(time.perf_counter() - started, 3)}
-    if added and _needs_reasoner(added):
+        read = time.perf_counter() - started
+    hermit: tuple[Future[Any], int] | None = None
+    if reason:
         individuals = {n for q in added if q[3] != ONTOLOGY_GRAPH for n in (q[0], q[2])
                        if not isinstance(n, Literal)}
-        if ontology is None:
-            ontology = ontology_after(store, removed, added)
         data_added = {q for q in added if q[3] != ONTOLOGY_GRAPH}
-        if shacl_nodes and shacl_nodes[0] == individuals and data_added == added:
-            abox = shacl_nodes[1]  # the same nodes and quads: read once (add-only data)
+        if shacl and not whole and focus == individuals and data_added == added:
+            abox = before  # the same nodes and quads: read once (add-only data)
         else:
             abox = _neighbourhood(store, individuals, data_added, ontology)
         graph = ontology + _after(abox, removed, added)
-        result = check_consistency(graph)
+        hermit = (_in_background(check_consistency, graph), len(graph))
+    if shacl:
+        started = time.perf_counter()
+        _check_shacl(store, ontology, removed, added, focus, whole, before)
+        report["shacl"] = {"nodes": "all" if whole else len(focus),
+                           "seconds": round(read + time.perf_counter() - started, 3)}
+    if hermit is not None:
+        result = hermit[0].result()
         if not result.ok:
             if not result.consistent:
                 detail = "The change makes the ontology and data inconsistent. "
@@ -309,6 +334,5 @@ def check_change(store: Any, removed: Iterable[Quad], added: Iterable[Quad]) -> 
             raise ValidationFailed(detail + result.explanation, consistent=result.consistent,
                                    unsatisfiable=result.unsatisfiable,
                                    explanation=result.explanation, nothing_applied=True)
-        report["hermit"] = {"seconds": round(result.seconds, 3),
-                            "triples": len(graph)}
+        report["hermit"] = {"seconds": round(result.seconds, 3), "triples": hermit[1]}
     return report
