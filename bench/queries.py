@@ -64,3 +64,15 @@ def practice_update(n: int) -> str:
             "    dcterms:source <https://w3id.org/ckm/id/paper/paquette-2006> ;\n"
             "    ckm:sourceLocator \"p. 1\" .\n"
             f"  <{CASE_GRAPH}> ckm:hasPractice {practice} . }} }}")
+
+
+def style_update(n: int) -> str:
+    """Practice ``n`` of ``practice_update`` changes style: a link removed and one added, so
+    the inferred graph loses and gains conclusions (a removal, not only additions)."""
+    practice = f"<https://w3id.org/ckm/id/practice/bench-new-{n}>"
+    return (PROLOGUE + f"DELETE {{ GRAPH <{CASE_GRAPH}> {{ {practice} ckm:exhibitsStyle "
+            "ckm:JointIntellectualProperty } }\n"
+            f"INSERT {{ GRAPH <{CASE_GRAPH}> {{ {practice} ckm:exhibitsStyle "
+            "ckm:MutualInnovation } }\n"
+            f"WHERE {{ GRAPH <{CASE_GRAPH}> {{ {practice} ckm:exhibitsStyle "
+            "ckm:JointIntellectualProperty } }")

@@ -56,6 +56,7 @@ from bench.queries import (  # noqa: E402
     QUERIES,
     edit_update,
     practice_update,
+    style_update,
 )
 
 CLIENTS = (1, 2, 8)
@@ -208,7 +209,8 @@ def child_edit(a: dict[str, Any]) -> dict[str, Any]:
         store.close()
         return out
     user = User("benchmark", "editor")
-    for key, update in (("submit_update", edit_update), ("practice", practice_update)):
+    for key, update in (("submit_update", edit_update), ("practice", practice_update),
+                        ("style", style_update)):
         validated: list[float] = []
         try:
             for n in range(a.get("reps", 3)):
@@ -376,6 +378,36 @@ def http_bench(data_dir: Path, nq: Path, work: Path, opts: argparse.Namespace,
     finally:
         ours.stop()
         theirs.stop()
+    out["workers"] = workers_throughput(data_dir, work, opts, out["latency"])
+    return out
+
+
+def workers_throughput(data_dir: Path, work: Path, opts: argparse.Namespace,
+                       latency: dict[str, Any]) -> dict[str, Any]:
+    """Throughput of ``ckmkg serve --workers N`` (N = the machine's cores), alone."""
+    workers = os.cpu_count() or 2
+    port = free_port()
+    srv = Server(f"ckmkg x{workers}", [*_ckmkg(), "--data-dir", str(data_dir), "serve",
+                                       "--host", "127.0.0.1", "--port", str(port),
+                                       "--workers", str(workers)], port,
+                 work / "ckmkg-serve-workers.log")
+    out: dict[str, Any] = {"workers": workers, "throughput": {}}
+    try:
+        if not wait_ready(port, "/sparql", "ASK { ?s ?p ?o }", ACCEPT["select"], 120):
+            return {**out, "error": f"did not answer in 120 s; see {srv.log.name}"}
+        for name in THROUGHPUT_QUERIES:
+            _d, text, kind = QUERIES[name]
+            p50 = (latency.get(name) or {}).get("ckmkg", {}).get("p50")
+            if p50 is None or p50 > opts.duration:
+                continue
+            out["throughput"][name] = {
+                n: dict(zip(("rps", "errors"), throughput(port, "/sparql", text,
+                                                          ACCEPT[kind], n, opts.duration),
+                            strict=True)) for n in CLIENTS}
+            _log(f"  throughput {name} with {workers} workers: {out['throughput'][name]}")
+        out["rss_mb"] = srv.peak_rss
+    finally:
+        srv.stop()
     return out
 
 
