@@ -1,31 +1,45 @@
-"""The inferred graph's change for a commit that only adds data, without reading all data.
+"""The inferred graph's change for a data-only commit, without reading all data.
 
 The stored inferred graph is the closure of the stored data (every commit and load keeps it
-so). Adding facts Δ can only add conclusions, and with the compiled rules of
-``kg_service.inference`` every new conclusion is reached from Δ through facts next to it:
-each rule's premises share a node (a type and the node's own links; the two links of a
-property chain of length two share their middle node). So the closure is extended locally:
+so). With the compiled rules of ``kg_service.inference`` every rule's premises share a node
+(a type and the node's own links; the two links of a property chain of length two share
+their middle node), so a commit that removes facts R and adds facts A changes the closure
+only near them, and ``changed_inferences`` works on the stored facts (asserted and
+inferred) about a node set N, starting from the nodes of R and A (delete and rederive):
 
-1. N = the nodes of Δ; L = the stored facts (asserted and inferred) about N: their own
-   triples, and the triples pointing at them through the properties a chain joins on;
-2. new = closure(L + Δ) - closure(L); if it names nodes not in N, add them and repeat.
+1. L = the stored facts about N: their own triples, and the triples pointing at them
+   through the properties a chain joins on; before = closure(L);
+2. overdelete: gone = the removed triples no longer asserted anywhere, and every fact a
+   rule derives from a fact in gone with its other premises in ``before`` (semi-naive),
+   except facts still asserted: a superset of what the closure loses;
+3. rederive and add: after = closure((before - gone) + asserted after the change + A);
+4. a fact of gone not in ``after`` may still follow from premises away from its nodes:
+   a type from the range of a link from any node, a chain's conclusion through any middle
+   node. One LIMIT 1 query per such fact looks for a stored premise not in gone; one found
+   joins L;
+5. if gone or after - before name nodes not in N, or step 4 found premises, add them and
+   repeat.
 
-At the fixpoint every new conclusion has its nodes in N and so is in ``new`` (and was not
-stored, since L holds everything stored about N). Conclusions filtered out of the stored
-graph (owl:Thing memberships, types to blank-node classes) are rederived from L, so the
-rules see exactly what owlrl would; ontologies where that does not hold (a transitive
-property, a chain longer than two steps, a range or an inverse on a blank node that
-another rule uses) make ``added_inferences`` return None and the caller recomputes all.
+At the fixpoint every fact of gone and every new fact has its nodes in N, so L holds the
+partners of every rule application that uses them: gone is exactly closed, and a fact of
+gone that the whole closure keeps has a derivation whose lowest facts from gone are
+derived in one step from kept facts, found in L or by step 4. Conclusions filtered out of
+the stored graph (owl:Thing memberships, types to blank-node classes) are rederived from L,
+so the rules see exactly what owlrl would; ontologies where that does not hold (a
+transitive property, a chain longer than two steps, a range or an inverse on a blank node
+that another rule uses) make ``changed_inferences`` return None and the caller recomputes
+all.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
 from rdflib import OWL, RDF, BNode, Literal, URIRef
 
-from kg_service.inference import Rules, Triple, closure
+from kg_service.inference import Rules, Triple, _chain_ends, closure
 from kg_service.namespaces import HISTORY_GRAPH, INFERRED_GRAPH
 
 _CHUNK = 200
@@ -33,11 +47,17 @@ _ROUNDS = 20
 _BUILTIN = ("http://www.w3.org/1999/02/22-rdf-syntax-ns#",
             "http://www.w3.org/2000/01/rdf-schema#", str(OWL),
             "http://www.w3.org/2001/XMLSchema#")
+Index = dict[Any, dict[Any, set[Any]]]
 
 
 def _hidden(x: Any) -> bool:
     """Terms whose facts the stored inferred graph leaves out (reasoning._trivial)."""
     return isinstance(x, BNode) or (isinstance(x, URIRef) and str(x).startswith(_BUILTIN))
+
+
+def _live(g: str) -> str:
+    """A filter keeping graph variable ``?g`` to the graphs the closure reads."""
+    return f"FILTER(?{g} != <{HISTORY_GRAPH}> && !STRSTARTS(STR(?{g}), \"{HISTORY_GRAPH}/\"))"
 
 
 def incoming_predicates(rules: Rules) -> set[Any] | None:
@@ -55,6 +75,8 @@ def incoming_predicates(rules: Rules) -> set[Any] | None:
              | {q for _p, steps in rules.chains for _i, q in steps})
     if any(_hidden(p) and p in keyed for p in rules.inv):
         return None  # an inverse property without a name that another rule uses
+    if RDF.type in keyed | set(rules.inv):
+        return None  # a rule on rdf:type itself would make classes nodes
     out = set()
     for _p, steps in rules.chains:
         if len(steps) == 2:
@@ -73,11 +95,10 @@ def _nodes(triples: set[Triple]) -> set[Any]:
 
 
 def _fetch(store: Any, nodes: list[URIRef], incoming: set[Any]
-           ) -> tuple[set[Triple], set[Triple]]:
-    """(asserted, inferred) stored triples about ``nodes`` (see the module docstring)."""
-    asserted: set[Triple] = set()
+           ) -> tuple[set[tuple[Any, Any, Any, str]], set[Triple]]:
+    """(asserted quads, inferred triples) stored about ``nodes`` (see the module docstring)."""
+    asserted: set[tuple[Any, Any, Any, str]] = set()
     inferred: set[Triple] = set()
-    skip = (f"FILTER(?g != <{HISTORY_GRAPH}> && !STRSTARTS(STR(?g), \"{HISTORY_GRAPH}/\"))")
     preds = " ".join(p.n3() for p in incoming if isinstance(p, URIRef))
     for i in range(0, len(nodes), _CHUNK):
         values = " ".join(n.n3() for n in nodes[i:i + _CHUNK])
@@ -86,20 +107,111 @@ def _fetch(store: Any, nodes: list[URIRef], incoming: set[Any]
         if preds:
             query += (f" UNION {{ VALUES ?o {{ {values} }} VALUES ?p {{ {preds} }} "
                       "GRAPH ?g { ?s ?p ?o } }")
-        for r in store.select(query + f" {skip} }}"):
-            t = (r["s"], r["p"], r["o"])
-            (inferred if str(r["g"]) == INFERRED_GRAPH else asserted).add(t)
+        for r in store.select(query + f" {_live('g')} }}"):
+            if str(r["g"]) == INFERRED_GRAPH:
+                inferred.add((r["s"], r["p"], r["o"]))
+            else:
+                asserted.add((r["s"], r["p"], r["o"], str(r["g"])))
     return asserted, inferred
 
 
-def added_inferences(store: Any, rules: Rules, added: Iterable[Triple]
-                     ) -> tuple[set[Triple], set[Triple]] | None:
-    """(inferred triples to remove, to add) when the data triples ``added`` are asserted,
-    or None when only a full recompute can tell (see the module docstring; also when a
-    functional property gets a second value, where owlrl derives owl:sameAs).
+def _consequences(rules: Rules, fact: Triple, by_p: Index, by_o: Index,
+                  types: dict[Any, set[Any]]) -> list[Triple]:
+    """What one rule application with ``fact`` as a premise derives, its other premises
+    taken from the indexed facts (the rules of ``inference.closure``, one step)."""
+    s, p, o = fact
+    out = [(s, q, o) for q in rules.supp.get(p, ())]
+    out += [(o, q, s) for q in rules.inv.get(p, ())]
+    out += [(o, p, s)] if p in rules.symmetric else []
+    out += [(s, RDF.type, c) for c in rules.dom.get(p, ())]
+    out += [(o, RDF.type, c) for c in rules.rng.get(p, ())]
+    out += [(s, RDF.type, r) for r in rules.has_value_by.get((p, o), ())]
+    if p == RDF.type:
+        out += [(s, RDF.type, d) for d in rules.supc.get(o, ())]
+        out += [(s, *rules.has_value[o])] if o in rules.has_value else []
+        out += [(s, RDF.type, m) for m in rules.intersections.get(o, ())]
+        out += [(s, RDF.type, c) for c, ms in rules.intersections.items()
+                if o in ms and all(m in types[s] for m in ms)]
+    for chain, steps in rules.chains:
+        for i, (inverse, q) in enumerate(steps):
+            if q == p:
+                edge = (o, s) if inverse else (s, o)
+                out += [(x, chain, z) for x, z in _chain_ends(steps, i, edge, by_p, by_o)]
+    return out
 
-    ``rules`` are the compiled rules of the (unchanged) ontology. Raises what
-    ``store.select`` raises.
+
+def _overdelete(rules: Rules, lost: set[Triple], facts: set[Triple], kept: set[Triple]
+                ) -> set[Triple]:
+    """``lost`` and every fact derived from one of them with the other premises in
+    ``facts``, to a fixpoint, leaving out the ``kept`` (still asserted) facts."""
+    by_p: Index = defaultdict(lambda: defaultdict(set))
+    by_o: Index = defaultdict(lambda: defaultdict(set))
+    types: dict[Any, set[Any]] = defaultdict(set)
+    for s, p, o in facts:
+        by_p[p][s].add(o)
+        by_o[p][o].add(s)
+        if p == RDF.type:
+            types[s].add(o)
+    out, todo = set(lost), list(lost)
+    while todo:
+        for t in _consequences(rules, todo.pop(), by_p, by_o, types):
+            if t not in out and t not in kept:
+                out.add(t)
+                todo.append(t)
+    return out
+
+
+def _support(store: Any, rules: Rules, fact: Triple, gone: set[Triple]) -> set[Triple] | None:
+    """Stored premises not in ``gone`` from which one rule derives ``fact`` though they
+    are not about its nodes (see the module docstring, step 4); None when a premise
+    cannot be queried (a property without a name)."""
+    s, p, o = fact
+    if isinstance(s, Literal):
+        return set()  # such facts only derive facts about the literal, none stored
+    if p != RDF.type and all(chain != p for chain, _steps in rules.chains):
+        return set()  # every premise is about s or o
+    if isinstance(s, BNode) or isinstance(o, BNode) and p != RDF.type:
+        return None  # a blank node in a query pattern would match any node
+    if p == RDF.type:
+        preds = {q for q, cs in rules.rng.items() if o in cs}
+        if not preds:
+            return set()
+        if any(not isinstance(q, URIRef) for q in preds):
+            return None
+        skip = " ".join(f"({x.n3()} {q.n3()})" for x, q, y in gone if y == s and q in preds)
+        query = (f"SELECT ?x ?q WHERE {{ VALUES ?q {{ {' '.join(q.n3() for q in preds)} }} "
+                 f"GRAPH ?g {{ ?x ?q {s.n3()} }} {_live('g')}"
+                 + (f" MINUS {{ VALUES (?x ?q) {{ {skip} }} }}" if skip else "") + " } LIMIT 1")
+        return {(r["x"], r["q"], s) for r in store.select(query)}
+    out: set[Triple] = set()
+    for (inv0, q0), (inv1, q1) in (steps for chain, steps in rules.chains if chain == p):
+        if not (isinstance(q0, URIRef) and isinstance(q1, URIRef)):
+            return None
+        y = URIRef("urn:x-middle")  # stands for ?y in the patterns
+        e0, e1 = ((y, q0, s) if inv0 else (s, q0, y)), ((o, q1, y) if inv1 else (y, q1, o))
+        skip = set()
+        for e in (e0, e1):
+            at = e.index(y)
+            skip |= {t[at] for t in gone if t[1] == e[1] and t[2 - at] == e[2 - at]}
+        pattern = [" ".join("?y" if x == y else x.n3() for x in e) for e in (e0, e1)]
+        query = (f"SELECT ?y WHERE {{ GRAPH ?g {{ {pattern[0]} }} GRAPH ?h {{ {pattern[1]} }} "
+                 f"{_live('g')} {_live('h')}"
+                 + (f" MINUS {{ VALUES ?y {{ {' '.join(n.n3() for n in skip)} }} }}"
+                    if skip else "") + " } LIMIT 1")
+        for r in store.select(query):
+            out |= {tuple(r["y"] if x == y else x for x in e) for e in (e0, e1)}
+    return out
+
+
+def changed_inferences(store: Any, rules: Rules, removed: Iterable[Any],
+                       added: Iterable[Any]) -> tuple[set[Triple], set[Triple]] | None:
+    """(inferred triples to remove, to add) when the data quads ``removed`` (s, p, o,
+    graph) are taken out and the data triples or quads ``added`` put in, or None when only
+    a full recompute can tell (see the module docstring; also when a functional property
+    gets a second value, where owlrl derives owl:sameAs, or owl:sameAs is inferred).
+
+    ``rules`` are the compiled rules of the (unchanged) ontology; the change must be data
+    only (``inference.data_only``). Raises what ``store.select`` raises.
     """
     from kg_service.reasoning import _trivial
 
@@ -108,22 +220,34 @@ def added_inferences(store: Any, rules: Rules, added: Iterable[Triple]
         return None
     if store.ask(f"ASK {{ GRAPH <{INFERRED_GRAPH}> {{ ?x <{OWL.sameAs}> ?y }} }}"):
         return None
-    delta = set(added)
+    removed = {(s, p, o, str(g)) for s, p, o, g in removed}
+    delta = {t[:3] for t in added}
     nodes: set[Any] = set()
-    asserted: set[Triple] = set()
+    asserted: set[tuple[Any, Any, Any, str]] = set()
     inferred: set[Triple] = set()
-    todo = _nodes(delta)
+    support: set[Triple] = set()
+    todo = _nodes({q[:3] for q in removed} | delta)
     for _round in range(_ROUNDS):
         a, i = _fetch(store, sorted(todo - nodes), incoming)
         asserted |= a
         inferred |= i
         nodes |= todo
-        local = asserted | inferred
-        before = closure(rules, local, RDF.type)
-        after = closure(rules, local | delta, RDF.type)
-        new = after - before
-        todo = _nodes(new) - nodes
-        if not todo:
+        kept = {q[:3] for q in asserted - removed} | delta
+        lost = {q[:3] for q in removed} - kept
+        if lost & rules.static:
+            return None  # an ontology-only conclusion the rules may not rederive
+        before = closure(rules, {q[:3] for q in asserted} | inferred | support, RDF.type)
+        gone = _overdelete(rules, lost, before, kept)
+        after = closure(rules, (before - gone) | kept, RDF.type)
+        found: set[Triple] = set()
+        for t in gone - after:
+            premises = _support(store, rules, t, gone)
+            if premises is None:
+                return None
+            found |= premises - support
+        support |= found
+        todo = _nodes(gone | (after - before)) - nodes
+        if not todo and not found:
             break
     else:
         return None
@@ -131,7 +255,14 @@ def added_inferences(store: Any, rules: Rules, added: Iterable[Triple]
     for s, p, o in after:
         if p in rules.functional and values.setdefault((s, p), o) != o:
             return None
-    gone = delta & inferred  # now asserted: the inferred graph holds only what is not
-    fresh = {t for t in new - delta - asserted
+    drop = (inferred & kept) | ((inferred & gone) - after)  # now asserted, or no longer true
+    fresh = {t for t in ((after - before) | (lost & after)) - kept
              if not _trivial(*t) and not isinstance(t[0], Literal)}
-    return gone, fresh
+    return drop, fresh
+
+
+def added_inferences(store: Any, rules: Rules, added: Iterable[Triple]
+                     ) -> tuple[set[Triple], set[Triple]] | None:
+    """``changed_inferences`` for a commit that only adds the data triples ``added``.
+    Raises what ``store.select`` raises."""
+    return changed_inferences(store, rules, (), added)
