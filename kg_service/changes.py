@@ -209,12 +209,12 @@ def _inferred_delta(store: Any, removed: list[Quad], added: list[Quad]
     """The inferred graph's change: the OWL RL closure of the data after the change.
 
     Data-only changes (``inference.data_only``) use the compiled rules of
-    ``kg_service.inference``, which give owlrl's answer exactly: extended locally from the
-    added facts when the change only adds (``kg_service.incremental``), else over all data
-    read in one dump; anything else (or what the rules cannot decide) runs owlrl on
-    ontology + data.
+    ``kg_service.inference``, which give owlrl's answer exactly: changed locally around the
+    removed and added facts (``kg_service.incremental``: delete and rederive), else (when
+    that cannot be sure) over all data read in one dump; anything else (or what the rules
+    cannot decide) runs owlrl on ontology + data.
     """
-    from kg_service.incremental import added_inferences
+    from kg_service.incremental import changed_inferences
     from kg_service.inference import data_only, infer_store, rules_for
     from kg_service.reasoning import materialise_owl_rl
 
@@ -223,13 +223,12 @@ def _inferred_delta(store: Any, removed: list[Quad], added: list[Quad]
         return [], [], time.perf_counter() - started
     new = old = None
     if data_only(removed + added):
-        if not removed:
-            rules = rules_for(store.graph(ONTOLOGY_GRAPH))
-            local = added_inferences(store, rules, [q[:3] for q in added])
-            if local is not None:
-                g = INFERRED_GRAPH
-                return ([(*t, g) for t in local[0]], [(*t, g) for t in local[1]],
-                        time.perf_counter() - started)
+        rules = rules_for(store.graph(ONTOLOGY_GRAPH))
+        local = changed_inferences(store, rules, removed, added)
+        if local is not None:
+            g = INFERRED_GRAPH
+            return ([(*t, g) for t in local[0]], [(*t, g) for t in local[1]],
+                    time.perf_counter() - started)
         new, old = infer_store(store, removed, added)
     if new is None:
         graphs = {g: set(store.graph(g)) for g in user_graphs(store)}

@@ -14,6 +14,7 @@ import pytest
 import rdflib
 from rdflib import OWL, RDF, URIRef
 
+from kg_service import inference
 from kg_service.auth import User
 from kg_service.bootstrap import refresh_inferred
 from kg_service.changes import submit_update
@@ -288,3 +289,30 @@ def test_removals_fall_back_where_the_local_answer_is_not_sure(loaded_store) -> 
     loaded_store.apply([], [(X.a, OWL.sameAs, X.b, INFERRED_GRAPH)])
     assert changed_inferences(loaded_store, rules, link, []) is None
 
+
+def test_a_validated_removal_commit_takes_the_local_path(loaded_store, monkeypatch) -> None:
+    """Through submit_update, with the full recompute made to fail: a DELETE/INSERT that
+    changes a practice's style and a DELETE of a style commit, and the inferred graph is
+    owlrl's closure of everything."""
+    def full_recompute(*_a, **_k):
+        raise AssertionError("the full recompute ran")
+
+    row = loaded_store.select(P + "SELECT * WHERE { GRAPH ?g { ?p ckm:exhibitsStyle ?s ; "
+                              "ckm:practicedBy ?c } } ORDER BY ?p ?s LIMIT 1")[0]
+    p, style, g = row["p"].n3(), row["s"].n3(), row["g"].n3()
+    other = CKM.Prosumerism if row["s"] != CKM.Prosumerism else CKM.MutualInnovation
+    monkeypatch.setattr(inference, "infer_store", full_recompute)
+    change = submit_update(loaded_store, P + f"DELETE {{ GRAPH {g} {{ {p} ckm:exhibitsStyle "
+                           f"{style} }} }} INSERT {{ GRAPH {g} {{ {p} ckm:exhibitsStyle "
+                           f"{other.n3()} }} }} WHERE {{ GRAPH {g} {{ {p} ckm:exhibitsStyle "
+                           f"{style} }} }}", user=ALICE, message="change a style")
+    assert change.added == 1 and change.removed == 1
+    inferred = set(loaded_store.graph(INFERRED_GRAPH))
+    assert (row["c"], CKM.appliesStyle, other) in inferred
+    change = submit_update(loaded_store, P + f"DELETE DATA {{ GRAPH {g} {{ {p} "
+                           f"ckm:exhibitsStyle {other.n3()} }} }} ;\n INSERT DATA {{ GRAPH {g} "
+                           f"{{ {p} ckm:exhibitsStyle {style} }} }}",
+                           user=ALICE, message="and back")
+    assert change.removed == 1
+    monkeypatch.undo()
+    assert set(loaded_store.graph(INFERRED_GRAPH)) == _owlrl(loaded_store)
