@@ -20,6 +20,7 @@ from kg_service import describe as core
 from kg_service.errors import NotAcceptable, NotFound
 from kg_service.export import owl_xml
 from kg_service.namespaces import ONTOLOGY_IRI
+from kg_service.void import void_graph
 from kg_service.web.common import cached, cors, get_settings, get_store, negotiate
 
 bp = Blueprint("linked_data", __name__)
@@ -194,7 +195,7 @@ def void() -> Response:
     """The VoID description of the dataset (Turtle by default)."""
     fmt = _pick(None, RDF_OFFERS)
     root = request.url_root
-    graph = core.void_graph(get_store(), base=get_settings().base_iri,
+    graph = void_graph(get_store(), base=get_settings().base_iri,
                             sparql_url=root + "sparql", document=root + ".well-known/void")
     resp = _rdf_response(graph, fmt)
     return cors(cached(resp, (fmt, _tag())))
