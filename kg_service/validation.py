@@ -10,7 +10,6 @@ HermiT (``reasoning.check_consistency``) runs when the change adds to the ontolo
 types, class axioms or links between individuals: on the ontology as it will be plus the
 neighbourhood of the individuals the change touches. Removals alone cannot make an OWL
 ontology inconsistent or a class unsatisfiable (OWL is monotonic), so they skip HermiT.
-HermiT (in its JVM) runs in a thread while SHACL runs; a SHACL refusal is reported first.
 pyshacl gets the ontology's axioms from a copy cached per ontology (``_inoculated``).
 
 The neighbourhood of a set of nodes: their own triples; the triples of the nodes they point
@@ -28,8 +27,7 @@ from __future__ import annotations
 
 import functools
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 import rdflib
 from rdflib import OWL, RDF, RDFS, BNode, Literal, URIRef
@@ -267,22 +265,12 @@ def _check_shacl(store: Any, ontology: rdflib.Graph, removed: set[Quad], added: 
             violations=found, nothing_applied=True)
 
 
-def _in_background(fn: Callable[..., Any], *args: Any) -> Future[Any]:
-    """``fn(*args)`` in a thread of its own (left to finish if nobody waits for it)."""
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ckm-check")
-    try:
-        return pool.submit(fn, *args)
-    finally:
-        pool.shutdown(wait=False)
-
-
 def check_change(store: Any, removed: Iterable[Quad], added: Iterable[Quad]) -> dict[str, Any]:
     """Validate a normalised change against the store; returns what was checked and timings.
 
-    HermiT (a JVM) runs in the background while SHACL (Python) runs here; SHACL's refusal
-    comes first. Raises ValidationFailed (SHACL violations with focus node, path, message
-    and shape; an inconsistent ontology/ABox; unsatisfiable classes by IRI) and
-    ReasonerFailed when HermiT cannot run.
+    Raises ValidationFailed (SHACL violations with focus node, path, message and shape;
+    an inconsistent ontology/ABox; unsatisfiable classes by IRI) and ReasonerFailed when
+    HermiT cannot run.
     """
     from kg_service.reasoning import check_consistency
 
@@ -296,7 +284,7 @@ def check_change(store: Any, removed: Iterable[Quad], added: Iterable[Quad]) -> 
         return report
     ontology = ontology_after(store, removed, added)
     focus: set[Node] = set()
-    whole, before, read = False, set(), 0.0
+    whole, before = False, set()
     if shacl:
         started = time.perf_counter()
         focus = {n for q in touched if q[3] != ONTOLOGY_GRAPH or is_annotation(q)
@@ -306,8 +294,9 @@ def check_change(store: Any, removed: Iterable[Quad], added: Iterable[Quad]) -> 
             before = _graph_of(store, [g for g in user_graphs(store) if g != ONTOLOGY_GRAPH])
         else:
             before = _neighbourhood(store, focus, added, ontology)
-        read = time.perf_counter() - started
-    hermit: tuple[Future[Any], int] | None = None
+        _check_shacl(store, ontology, removed, added, focus, whole, before)
+        report["shacl"] = {"nodes": "all" if whole else len(focus),
+                           "seconds": round(time.perf_counter() - started, 3)}
     if reason:
         individuals = {n for q in added if q[3] != ONTOLOGY_GRAPH for n in (q[0], q[2])
                        if not isinstance(n, Literal)}
@@ -317,14 +306,7 @@ def check_change(store: Any, removed: Iterable[Quad], added: Iterable[Quad]) -> 
         else:
             abox = _neighbourhood(store, individuals, data_added, ontology)
         graph = ontology + _after(abox, removed, added)
-        hermit = (_in_background(check_consistency, graph), len(graph))
-    if shacl:
-        started = time.perf_counter()
-        _check_shacl(store, ontology, removed, added, focus, whole, before)
-        report["shacl"] = {"nodes": "all" if whole else len(focus),
-                           "seconds": round(read + time.perf_counter() - started, 3)}
-    if hermit is not None:
-        result = hermit[0].result()
+        result = check_consistency(graph)
         if not result.ok:
             if not result.consistent:
                 detail = "The change makes the ontology and data inconsistent. "
@@ -334,5 +316,5 @@ def check_change(store: Any, removed: Iterable[Quad], added: Iterable[Quad]) -> 
             raise ValidationFailed(detail + result.explanation, consistent=result.consistent,
                                    unsatisfiable=result.unsatisfiable,
                                    explanation=result.explanation, nothing_applied=True)
-        report["hermit"] = {"seconds": round(result.seconds, 3), "triples": hermit[1]}
+        report["hermit"] = {"seconds": round(result.seconds, 3), "triples": len(graph)}
     return report
