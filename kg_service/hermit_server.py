@@ -28,6 +28,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from kg_service.errors import ReasonerFailed
@@ -105,13 +106,13 @@ class ServerDied(Exception):
     """The JVM ended (or closed its output) in the middle of a request."""
 
 
+@dataclass(frozen=True)
 class Answer:
     """HermiT's answer: ``consistent`` and the lines it printed for owl:Nothing's
     equivalents (``\\t<iri>`` or ``\\towl:Nothing``, as the command line prints them)."""
 
-    def __init__(self, consistent: bool, lines: list[str]) -> None:
-        self.consistent = consistent
-        self.lines = lines
+    consistent: bool
+    lines: list[str]
 
 
 def _cache_dir() -> Path:
@@ -144,7 +145,7 @@ def compiled(java: str, classpath: str) -> Path:
     work = Path(tempfile.mkdtemp(prefix="hermit-server-", dir=target.parent))
     try:
         (work / f"{_CLASS}.java").write_text(_SOURCE)
-        # no -sourcepath: javac would compile the Reasoner.java owlready2 keeps on the path
+        # an empty -sourcepath: else javac compiles the Reasoner.java next to owlready2's jar
         subprocess.run([javac, "-nowarn", "-implicit:none", "-sourcepath", "", "-cp",
                         classpath, "-d", str(work), str(work / f"{_CLASS}.java")],
                        capture_output=True, check=True, timeout=300)

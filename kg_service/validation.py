@@ -103,13 +103,30 @@ def _incoming(store: Any, nodes: set[Node], whole: bool,
         n for n in nodes if isinstance(n, URIRef) and _is_hub(store, n)}
     out = _about(store, nodes - hubs, incoming=True)
     if hubs and ontology is not None:
-        preds = sorted(_meaningful_predicates(ontology))
-        for n in hubs:
-            for p in preds:
-                for r in store.select(f"SELECT ?x ?g WHERE {{ GRAPH ?g {{ ?x {p.n3()} "
-                                      f"{n.n3()} }} {_WRITABLE} FILTER(?g != "
-                                      f"<{ONTOLOGY_GRAPH}>) }} LIMIT 1"):
-                    out.add((r["x"], p, n, str(r["g"])))
+        out |= _one_per_predicate(store, sorted(hubs), sorted(_meaningful_predicates(ontology)))
+    return out
+
+
+def _one_per_predicate(store: Any, hubs: list[Node], preds: list[URIRef]) -> set[Quad]:
+    """One quad ``?x p hub`` (if any) per predicate and hub, from the data graphs. Oxigraph
+    evaluates them all in one query with LATERAL (SEP-0006): ~0.01 s for a commit's hubs
+    at 1M against ~0.1 s for one query per pair, which other stores get."""
+    from kg_service.store.embedded import EmbeddedStore
+
+    where = f"GRAPH ?g {{ ?x ?p ?n }} {_WRITABLE} FILTER(?g != <{ONTOLOGY_GRAPH}>)"
+    out: set[Quad] = set()
+    if isinstance(store, EmbeddedStore):
+        for r in store.select(
+                f"SELECT ?x ?p ?n ?g WHERE {{ VALUES ?n {{ {' '.join(n.n3() for n in hubs)} }} "
+                f"VALUES ?p {{ {' '.join(p.n3() for p in preds)} }} "
+                f"LATERAL {{ SELECT ?x ?p ?n ?g WHERE {{ {where} }} LIMIT 1 }} }}"):
+            out.add((r["x"], r["p"], r["n"], str(r["g"])))
+        return out
+    for n in hubs:
+        for p in preds:
+            for r in store.select(f"SELECT ?x ?g WHERE {{ GRAPH ?g {{ ?x {p.n3()} {n.n3()} }} "
+                                  f"{_WRITABLE} FILTER(?g != <{ONTOLOGY_GRAPH}>) }} LIMIT 1"):
+                out.add((r["x"], p, n, str(r["g"])))
     return out
 
 
