@@ -21,10 +21,12 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 
 from kg_service.settings import SETTINGS, Settings
 
@@ -43,6 +45,32 @@ class _App(BaseApplication):  # type: ignore[misc]
         from kg_service import create_app
 
         return create_app()
+
+
+class AccessLogger(Logger):  # type: ignore[misc]
+    """gunicorn's logger, with its default access line (the combined log format) written
+    from the few fields it shows. gunicorn's own ``access`` first builds a dict of every
+    request header, response header and environ variable: py-spy put it at 13% of a SPARQL
+    lookup's time in the worker."""
+
+    _stamp: tuple[int, str] = (0, "")
+
+    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
+        if not self.access_log_enabled:
+            return
+        now = int(time.time())
+        if self._stamp[0] != now:  # strftime once a second, not once a request
+            self._stamp = (now, time.strftime("[%d/%b/%Y:%H:%M:%S %z]", time.localtime(now)))
+        status = resp.status
+        if isinstance(status, str):
+            status = status.split(None, 1)[0]
+        sent = getattr(resp, "sent", None)
+        self.access_log.info('%s - - %s "%s %s %s" %s %s "%s" "%s"',
+                             environ.get("REMOTE_ADDR", "-"), self._stamp[1],
+                             environ["REQUEST_METHOD"], environ["RAW_URI"],
+                             environ["SERVER_PROTOCOL"], status,
+                             "-" if sent is None else sent, environ.get("HTTP_REFERER", "-"),
+                             environ.get("HTTP_USER_AGENT", "-"))
 
 
 def _worker_exit(server: Any, worker: Any) -> None:
@@ -94,6 +122,7 @@ def gunicorn_options(settings: Settings, host: str, port: int, workers: int,
         "graceful_timeout": max(1, round(settings.shutdown_timeout)),
         "keepalive": 5,
         "accesslog": None if settings.log_json else "-",
+        "logger_class": AccessLogger,
         "errorlog": "-",
         "worker_exit": _worker_exit,
         "child_exit": _child_exit,

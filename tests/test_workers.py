@@ -9,6 +9,7 @@ finish.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -209,3 +210,18 @@ def test_sigterm_lets_a_running_query_finish(loaded_template: Path, tmp_path: Pa
             requests.get(srv.url + "/healthz", timeout=5)
     finally:
         srv.stop()
+
+
+def test_each_request_gets_one_combined_log_format_line(server: Gunicorn) -> None:
+    agent = f"access-log-test/{time.time_ns()}"
+    resp = requests.get(server.url + "/healthz?probe=1", timeout=10,
+                        headers={"User-Agent": agent, "Referer": "http://example.org/from"})
+    assert resp.status_code == 200
+    line = re.compile(r'^127\.0\.0\.1 - - \[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] '
+                      r'"GET /healthz\?probe=1 HTTP/1\.1" 200 (\d+) "http://example\.org/from" '
+                      f'"{re.escape(agent)}"$', re.MULTILINE)
+    deadline = time.monotonic() + 10
+    while not (found := line.findall((server.data_dir / "server.log").read_text())):
+        assert time.monotonic() < deadline, "no access line for the request"
+        time.sleep(0.1)
+    assert found == [str(len(resp.content))]
