@@ -260,12 +260,20 @@ def _forget_after_fork() -> None:
 
 
 def shutdown() -> None:
-    """End this process's server (if it started one)."""
+    """End this process's server (if it started one); killed at once if a request still
+    holds it after 5 s (exit never waits on HermiT)."""
     global _server
-    with _lock:
-        if _server is not None and _server.owner == os.getpid():
-            _server.close()
-        _server = None
+    locked = _lock.acquire(timeout=5)
+    try:
+        server, _server = _server, None
+        if server is not None and server.owner == os.getpid():
+            if locked:
+                server.close()
+            else:
+                server.proc.kill()  # its pipes stay with the thread reading them
+    finally:
+        if locked:
+            _lock.release()
 
 
 os.register_at_fork(after_in_child=_forget_after_fork)
