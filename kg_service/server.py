@@ -17,6 +17,7 @@ named by ``KG_CONFIG``, ``KG_*`` variables, command-line options) are exported a
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
@@ -49,8 +50,9 @@ class _App(BaseApplication):  # type: ignore[misc]
 
 class AccessLogger(Logger):  # type: ignore[misc]
     """gunicorn's logger, with its default access line (the combined log format) written
-    from the few fields it shows. gunicorn's own ``access`` first builds a dict of every
-    request header, response header and environ variable: py-spy put it at 13% of a SPARQL
+    straight to the access log's streams. gunicorn's own ``access`` builds a dict of every
+    request header, response header and environ variable, then a ``logging`` record (which
+    walks the stack to find its caller): py-spy put the two at 13% and then 16% of a SPARQL
     lookup's time in the worker."""
 
     _stamp: tuple[int, str] = (0, "")
@@ -65,12 +67,19 @@ class AccessLogger(Logger):  # type: ignore[misc]
         if isinstance(status, str):
             status = status.split(None, 1)[0]
         sent = getattr(resp, "sent", None)
-        self.access_log.info('%s - - %s "%s %s %s" %s %s "%s" "%s"',
-                             environ.get("REMOTE_ADDR", "-"), self._stamp[1],
-                             environ["REQUEST_METHOD"], environ["RAW_URI"],
-                             environ["SERVER_PROTOCOL"], status,
-                             "-" if sent is None else sent, environ.get("HTTP_REFERER", "-"),
-                             environ.get("HTTP_USER_AGENT", "-"))
+        line = (f'{environ.get("REMOTE_ADDR", "-")} - - {self._stamp[1]} '
+                f'"{environ["REQUEST_METHOD"]} {environ["RAW_URI"]} '
+                f'{environ["SERVER_PROTOCOL"]}" {status} {"-" if sent is None else sent} '
+                f'"{environ.get("HTTP_REFERER", "-")}" "{environ.get("HTTP_USER_AGENT", "-")}"')
+        for handler in self.access_log.handlers:
+            stream = getattr(handler, "stream", None)
+            if stream is None:  # not a stream or file handler: through logging
+                handler.handle(self.access_log.makeRecord(
+                    self.access_log.name, logging.INFO, __file__, 0, line, (), None))
+                continue
+            with handler.lock:
+                stream.write(line + "\n")
+                stream.flush()
 
 
 def _worker_exit(server: Any, worker: Any) -> None:
