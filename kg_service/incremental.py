@@ -13,17 +13,16 @@ inferred) about a node set N, starting from the nodes of R and A (delete and red
    rule derives from a fact in gone with its other premises in ``before`` (semi-naive),
    except facts still asserted: a superset of what the closure loses;
 3. rederive and add: after = closure((before - gone) + asserted after the change + A);
-4. a fact of gone not in ``after`` may still follow from premises away from its nodes:
+4. if gone or after - before name nodes not in N, add them and repeat;
+5. a fact of gone not in ``after`` may still follow from premises away from its nodes:
    a type from the range of a link from any node, a chain's conclusion through any middle
-   node. One LIMIT 1 query per such fact looks for a stored premise not in gone; one found
-   joins L;
-5. if gone or after - before name nodes not in N, or step 4 found premises, add them and
-   repeat.
+   node. One LIMIT 1 query per such fact looks for a stored premise not in gone; those
+   found join L and the steps repeat.
 
 At the fixpoint every fact of gone and every new fact has its nodes in N, so L holds the
 partners of every rule application that uses them: gone is exactly closed, and a fact of
 gone that the whole closure keeps has a derivation whose lowest facts from gone are
-derived in one step from kept facts, found in L or by step 4. Conclusions filtered out of
+derived in one step from kept facts, found in L or by step 5. Conclusions filtered out of
 the stored graph (owl:Thing memberships, types to blank-node classes) are rederived from L,
 so the rules see exactly what owlrl would; ontologies where that does not hold (a
 transitive property, a chain longer than two steps, a range or an inverse on a blank node
@@ -163,7 +162,7 @@ def _overdelete(rules: Rules, lost: set[Triple], facts: set[Triple], kept: set[T
 
 def _support(store: Any, rules: Rules, fact: Triple, gone: set[Triple]) -> set[Triple] | None:
     """Stored premises not in ``gone`` from which one rule derives ``fact`` though they
-    are not about its nodes (see the module docstring, step 4); None when a premise
+    are not about its nodes (see the module docstring, step 5); None when a premise
     cannot be queried (a property without a name)."""
     s, p, o = fact
     if isinstance(s, Literal):
@@ -239,16 +238,18 @@ def changed_inferences(store: Any, rules: Rules, removed: Iterable[Any],
         before = closure(rules, {q[:3] for q in asserted} | inferred | support, RDF.type)
         gone = _overdelete(rules, lost, before, kept)
         after = closure(rules, (before - gone) | kept, RDF.type)
+        todo = _nodes(gone | (after - before)) - nodes
+        if todo:
+            continue
         found: set[Triple] = set()
         for t in gone - after:
             premises = _support(store, rules, t, gone)
             if premises is None:
                 return None
             found |= premises - support
-        support |= found
-        todo = _nodes(gone | (after - before)) - nodes
-        if not todo and not found:
+        if not found:
             break
+        support |= found
     else:
         return None
     values: dict[tuple[Any, Any], Any] = {}
