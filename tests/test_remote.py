@@ -249,3 +249,38 @@ def test_a_query_past_its_time_limit_is_stopped(virtuoso: Virtuoso, tmp_path: Pa
     assert store.timeouts == 2
     ok = store.run_query(QueryRequest("ASK { ?s ?p ?o }", "json"))
     assert ok.read() == b'{"head":{},"boolean":true}'
+
+
+def test_a_commit_that_removes_a_link_keeps_the_inferred_graph_exact(
+        remote_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A style change (a link removed, another added) on Virtuoso: the inferred graph is
+    updated locally (delete and rederive, its queries run by Virtuoso) and equals the
+    closure recomputed from all data."""
+    from kg_service import inference
+    from kg_service.auth import User
+    from kg_service.changes import submit_update
+    from kg_service.inference import infer_store
+    from kg_service.namespaces import CKM, INFERRED_GRAPH
+
+    store = remote_app.extensions["kg"]
+    prefix = "PREFIX ckm: <https://w3id.org/ckm/ontology#>\n"
+    row = store.select(prefix + "SELECT ?p ?s ?g ?c WHERE { GRAPH ?g { ?p ckm:exhibitsStyle ?s "
+                       "; ckm:practicedBy ?c } } ORDER BY ?p ?s LIMIT 1")[0]
+    p, style, g = row["p"].n3(), row["s"].n3(), row["g"].n3()
+    other = CKM.Prosumerism if row["s"] != CKM.Prosumerism else CKM.MutualInnovation
+
+    def full_recompute(*_a: object, **_k: object) -> None:
+        raise AssertionError("the full recompute ran")
+
+    monkeypatch.setattr(inference, "infer_store", full_recompute)
+    change = submit_update(store, prefix + f"DELETE {{ GRAPH {g} {{ {p} ckm:exhibitsStyle "
+                           f"{style} }} }} INSERT {{ GRAPH {g} {{ {p} ckm:exhibitsStyle "
+                           f"{other.n3()} }} }} WHERE {{ GRAPH {g} {{ {p} ckm:exhibitsStyle "
+                           f"{style} }} }}", user=User("remote-editor", "editor"),
+                           message="change a style on Virtuoso")
+    assert (change.added, change.removed) == (1, 1)
+    monkeypatch.undo()
+    inferred = set(store.graph(INFERRED_GRAPH))
+    assert (row["c"], CKM.appliesStyle, other) in inferred
+    expected, _old = infer_store(store)
+    assert inferred == expected
