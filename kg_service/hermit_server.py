@@ -183,14 +183,14 @@ class HermitServer:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def _read(self, deadline: float, end: bytes) -> bytes:
+    def _read(self, deadline: float | None, end: bytes) -> bytes:
         """Bytes from the server up to and including ``end`` (at a line start). Raises
-        TimeoutError past ``deadline``, ServerDied at end of file."""
+        TimeoutError past ``deadline`` (None: no limit), ServerDied at end of file."""
         assert self.proc.stdout is not None
         fd, buf = self.proc.stdout.fileno(), b""
         while not (buf == end or buf.endswith(b"\n" + end)):
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
+            left = None if deadline is None else deadline - time.monotonic()
+            if (left is not None and left <= 0) or not select.select([fd], [], [], left)[0]:
                 raise TimeoutError
             chunk = os.read(fd, 65536)
             if not chunk:
@@ -198,14 +198,14 @@ class HermitServer:
             buf += chunk
         return buf
 
-    def ask(self, path: str, timeout: float) -> Answer:
-        """HermiT's -U answer for the file at ``path``.
+    def ask(self, path: str, timeout: float | None) -> Answer:
+        """HermiT's -U answer for the file at ``path`` (``timeout`` None: no limit).
 
         Raises ServerDied, TimeoutError (the server is then killed) and ReasonerFailed
         (HermiT could not read or reason over the file).
         """
         assert self.proc.stdin is not None and "\n" not in path
-        deadline = time.monotonic() + timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
         try:
             self.proc.stdin.write(path.encode() + b"\n")
             self.proc.stdin.flush()
@@ -280,14 +280,14 @@ os.register_at_fork(after_in_child=_forget_after_fork)
 atexit.register(shutdown)
 
 
-def ask(key: Key, path: str, timeout: float) -> Answer | None:
+def ask(key: Key, path: str, timeout: float | None) -> Answer | None:
     """HermiT's answer for the file at ``path`` from this process's warm server, starting
     (or restarting) it as needed; None when no server can run for ``key`` (the caller then
     uses the command line).
 
     Raises ReasonerFailed when HermiT cannot read or reason over the file, dies on it
-    twice, or runs past ``timeout`` seconds (the server is then stopped; the next request
-    starts another).
+    twice, or runs past ``timeout`` seconds if given (the server is then stopped; the next
+    request starts another).
     """
     global _server
     with _lock:

@@ -68,8 +68,9 @@ def _owl_rl_errors(graph: rdflib.Graph) -> list[str]:
         return []
 
 
-#: Seconds one HermiT check may take before it is stopped (ReasonerFailed).
-TIMEOUT = 300.0
+#: Seconds a commit's HermiT check may take before it is stopped (ReasonerFailed); the
+#: neighbourhood of a commit takes well under a second.
+COMMIT_TIMEOUT = 120.0
 
 
 def _key() -> hermit_server.Key:
@@ -81,13 +82,14 @@ def _key() -> hermit_server.Key:
             _HERMIT_CLASSPATH)
 
 
-def _hermit_cli(key: hermit_server.Key, path: str, timeout: float) -> hermit_server.Answer:
+def _hermit_cli(key: hermit_server.Key, path: str,
+                timeout: float | None) -> hermit_server.Answer:
     """HermiT's command line (the jar owlready2 ships) asked for the unsatisfiable classes
     (``-U``: the classes equivalent to owl:Nothing; it checks consistency first), in a new
     JVM. owlready2's ``sync_reasoner`` also classifies properties and realises every
     individual and loads the graph into its own store, which cost 3-5x more on a commit's
     neighbourhood and tells nothing more. Raises ReasonerFailed when it cannot run, fails or
-    runs past ``timeout`` seconds."""
+    runs past ``timeout`` seconds (None: no limit)."""
     java, memory, classpath = key
     try:
         run = subprocess.run([java, f"-Xmx{memory}M", "-cp", classpath,
@@ -109,7 +111,7 @@ def _hermit_cli(key: hermit_server.Key, path: str, timeout: float) -> hermit_ser
                                        if line.startswith("\t")])
 
 
-def _hermit(path: str, timeout: float) -> hermit_server.Answer:
+def _hermit(path: str, timeout: float | None) -> hermit_server.Answer:
     """HermiT's -U answer for the file: from this process's warm JVM (``hermit_server``),
     or from the command line when that cannot start. Raises ReasonerFailed."""
     key = _key()
@@ -122,15 +124,15 @@ def check_consistency(graph: rdflib.Graph, timeout: float | None = None) -> Reas
 
     Returns a ReasonerReport (consistent=False for an inconsistent ontology or ABox; the
     IRIs of unsatisfiable classes otherwise). Raises ReasonerFailed when Java/HermiT fails
-    to run or cannot read the graph, or takes longer than ``timeout`` seconds (default
-    ``TIMEOUT``).
+    to run or cannot read the graph, or takes longer than ``timeout`` seconds (None, the
+    default: no limit, as for ``ckmkg validate`` on all data).
     """
     start = time.monotonic()
     fd, path = tempfile.mkstemp(suffix=".nt", prefix="ckm-reason-")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(graph.serialize(format="nt", encoding="utf-8"))
-        answer = _hermit(path, TIMEOUT if timeout is None else timeout)
+        answer = _hermit(path, timeout)
     finally:
         with contextlib.suppress(OSError):
             os.unlink(path)

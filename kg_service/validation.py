@@ -289,7 +289,7 @@ def check_change(store: Any, removed: Iterable[Quad], added: Iterable[Quad]) -> 
     an inconsistent ontology/ABox; unsatisfiable classes by IRI) and ReasonerFailed when
     HermiT cannot run.
     """
-    from kg_service.reasoning import check_consistency
+    from kg_service.reasoning import COMMIT_TIMEOUT, check_consistency
 
     removed, added = set(removed), set(added)
     touched = removed | added
@@ -323,7 +323,7 @@ def check_change(store: Any, removed: Iterable[Quad], added: Iterable[Quad]) -> 
         else:
             abox = _neighbourhood(store, individuals, data_added, ontology)
         graph = ontology + _after(abox, removed, added)
-        result = check_consistency(graph)
+        result = check_consistency(graph, COMMIT_TIMEOUT)
         if not result.ok:
             if not result.consistent:
                 detail = "The change makes the ontology and data inconsistent. "
