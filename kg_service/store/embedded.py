@@ -35,7 +35,6 @@ from rdflib.term import Node
 
 from kg_service.errors import BadQuery, KGError, TimedOut
 from kg_service.namespaces import PREFIXES
-from kg_service.results import write_result
 from kg_service.settings import Settings
 from kg_service.store import QueryOutput, QueryRequest, binding_terms
 from kg_service.store.query_worker import QueryPool, execute
@@ -173,13 +172,6 @@ class EmbeddedStore:
 
     def dump(self, out: IO[bytes]) -> None:
         self._reader().dump(out, format=ox.RdfFormat.N_QUADS)
-
-    def serialize_graph(self, out: IO[bytes], iri: str | None, fmt: str) -> int:
-        """Write one named graph (or, with None, every quad) in a graph format."""
-        reader = self._reader()
-        items: Iterable[Any] = (reader.quads_for_pattern(None, None, None, ox.NamedNode(iri))
-                                if iri else reader)
-        return write_result(out, iter(items), fmt, 1 << 62, PREFIXES).count
 
     # ------------------------------------------------------------------ writing
     @contextmanager
