@@ -140,21 +140,35 @@ def compile_rules(ontology: rdflib.Graph) -> Rules:
 
 
 def _digest(triples: Iterable[Triple]) -> str:
+    """A digest of the ontology's content: a blank node stands for what it says (a hash of
+    its own triples, nested), so a restriction whose value changes digests differently,
+    while blank-node labels do not matter."""
+    triples = list(triples)
+    out: dict[Any, list[tuple[Any, Any]]] = {}
+    for s, p, o in triples:
+        if isinstance(s, BNode):
+            out.setdefault(s, []).append((p, o))
+    names: dict[Any, str] = {}
+
+    def name(x: Any, seen: frozenset[Any] = frozenset()) -> str:
+        if not isinstance(x, BNode):
+            return x.n3()
+        if x not in names:
+            if x in seen:  # a cycle of blank nodes: no OWL construct makes one
+                return "_:cycle"
+            inner = sorted(p.n3() + " " + name(o, seen | {x}) for p, o in out.get(x, []))
+            names[x] = "_:" + hashlib.sha256("\n".join(inner).encode("utf-8")).hexdigest()
+        return names[x]
+
     h = hashlib.sha256()
-    for line in sorted(" ".join(x.n3() for x in tr) for tr in triples
-                       if not any(isinstance(x, BNode) for x in tr)):
+    for line in sorted(" ".join(name(x) for x in tr) for tr in triples):
         h.update(line.encode("utf-8") + b"\n")
-    bnodes = sum(1 for tr in triples if any(isinstance(x, BNode) for x in tr))
-    h.update(f"bnodes:{bnodes}".encode())
     return h.hexdigest()
 
 
 def rules_for(ontology: rdflib.Graph) -> Rules:
-    """Compiled Rules for this ontology content, cached by a digest of its triples.
-
-    Blank-node structures enter the digest by count only, so the cache is keyed by the
-    ontology graph object as well when it holds blank nodes. Raises what compile_rules does.
-    """
+    """Compiled Rules for this ontology content, cached by a digest of its triples
+    (blank nodes by what they say). Raises what compile_rules does."""
     triples = list(ontology)
     key = _digest(triples)
     with _LOCK:

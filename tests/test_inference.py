@@ -148,3 +148,26 @@ def test_what_counts_as_data_only_and_when_owlrl_must_decide(loaded_store) -> No
     data |= {(practice, CKM.practicedBy, HOLCIM),
              (practice, CKM.practicedBy, URIRef("https://w3id.org/ckm/id/company/other"))}
     assert infer(ontology, data) is None
+
+
+def test_compiled_rules_follow_a_change_inside_a_restriction() -> None:
+    """Two ontologies that differ only inside a blank node (a hasValue restriction's value)
+    get their own rules: the cache must not hand back the first one's."""
+    from kg_service.inference import closure, rules_for
+
+    x = rdflib.Namespace("https://w3id.org/ckm/test/")
+
+    def ontology(value: URIRef) -> rdflib.Graph:
+        g = rdflib.Graph()
+        r = rdflib.BNode()
+        g.add((x.Green, rdflib.OWL.equivalentClass, r))
+        g.add((r, RDF.type, rdflib.OWL.Restriction))
+        g.add((r, rdflib.OWL.onProperty, x.colour))
+        g.add((r, rdflib.OWL.hasValue, value))
+        return g
+
+    facts = {(x.leaf, x.colour, x.green)}
+    first = closure(rules_for(ontology(x.green)), facts)
+    second = closure(rules_for(ontology(x.blue)), facts)
+    assert (x.leaf, RDF.type, x.Green) in first
+    assert (x.leaf, RDF.type, x.Green) not in second
