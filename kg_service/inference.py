@@ -41,8 +41,6 @@ _UNSUPPORTED = {OWL.someValuesFrom, OWL.allValuesFrom, OWL.unionOf, OWL.compleme
                 OWL.ReflexiveProperty}
 
 _TYPE = RDF.type  # namespace attribute lookups are slow in the inner loops
-_NOISE_CLASSES = (OWL.Thing, RDFS.Resource, RDFS.Class, OWL.Class, RDF.Property,
-                  RDFS.Datatype, OWL.NamedIndividual)  # as reasoning._trivial
 _LOCK = threading.Lock()
 _CACHE: dict[str, Rules] = {}
 
@@ -283,7 +281,7 @@ def infer(ontology: rdflib.Graph, data: Iterable[Triple], *,
     term to that form and ``term`` back (e.g. pyoxigraph terms, read without rdflib).
     Raises nothing of its own; owlrl errors (compiling) propagate.
     """
-    from kg_service.reasoning import _trivial
+    from kg_service.reasoning import NOISE_CLASSES, _trivial
 
     rules = rules_for(ontology)
     if not rules.supported:
@@ -315,7 +313,7 @@ def infer(ontology: rdflib.Graph, data: Iterable[Triple], *,
             return None
     derived -= asserted
     rdf_type = ckey(_TYPE)  # memberships _trivial drops anyway, skipped before converting
-    noise = {ids[k] for k in map(key, _NOISE_CLASSES) if k in ids}
+    noise = {ids[k] for k in map(key, NOISE_CLASSES) if k in ids}
     out = {(term(terms[s]), term(terms[p]), term(terms[o])) for s, p, o in derived
            if p != rdf_type or o not in noise}
     out = {tr for tr in out if not _trivial(*tr)}

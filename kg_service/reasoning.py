@@ -162,6 +162,11 @@ def _closure(graph: rdflib.Graph) -> rdflib.Graph:
     return graph
 
 
+#: Memberships the closure derives for everything and ``_trivial`` drops.
+NOISE_CLASSES = (OWL.Thing, RDFS.Resource, RDFS.Class, OWL.Class, RDF.Property,
+                 RDFS.Datatype, OWL.NamedIndividual)
+
+
 def _trivial(s: object, p: object, o: object) -> bool:
     """Axiomatic noise of the closure: statements about the modelling vocabulary itself,
     literal subjects, blank nodes, reflexive sameAs/subClassOf/equivalence, owl:Thing
@@ -173,8 +178,7 @@ def _trivial(s: object, p: object, o: object) -> bool:
     if p in (OWL.sameAs, RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass,
              OWL.equivalentProperty) and s == o:
         return True
-    if p == RDF.type and o in (OWL.Thing, RDFS.Resource, RDFS.Class, OWL.Class,
-                               RDF.Property, RDFS.Datatype, OWL.NamedIndividual):
+    if p == RDF.type and o in NOISE_CLASSES:
         return True
     if p in (RDFS.subClassOf, RDFS.domain, RDFS.range) and o in (OWL.Thing, RDFS.Resource):
         return True
