@@ -248,6 +248,21 @@ def load_cases(store: Any, paths: Iterable[str | Path] | str | Path | None = Non
 
 # --- SHACL ------------------------------------------------------------------------------
 
+@lru_cache(maxsize=4)
+def _shapes_at(path: str, _mtime: float) -> rdflib.Graph:
+    try:
+        return rdflib.Graph().parse(path, format="turtle")
+    except Exception as exc:
+        raise BadData(f"shapes do not parse: {exc}", file=path) from exc
+
+
+def bundled_shapes() -> rdflib.Graph:
+    """The bundled shapes, parsed once per version of the file (so blank-node shape ids are
+    stable between calls). Raises BadData if they do not parse."""
+    path = bundled_paths().shapes
+    return _shapes_at(str(path), path.stat().st_mtime)
+
+
 def validate_shacl(data: rdflib.Graph, ontology: rdflib.Graph | None = None,
                    shapes: rdflib.Graph | None = None, focus: list[Any] | None = None
                    ) -> list[dict[str, str | None]]:
@@ -260,10 +275,7 @@ def validate_shacl(data: rdflib.Graph, ontology: rdflib.Graph | None = None,
     import pyshacl
 
     if shapes is None:
-        try:
-            shapes = rdflib.Graph().parse(bundled_paths().shapes, format="turtle")
-        except Exception as exc:
-            raise BadData(f"shapes do not parse: {exc}", file=str(bundled_paths().shapes)) from exc
+        shapes = bundled_shapes()
     ont = ontology if ontology is not None else vocabulary().graph
     _conforms, report, _text = pyshacl.validate(
         data, shacl_graph=shapes, ont_graph=ont, inference="none", advanced=True,

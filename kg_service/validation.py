@@ -25,7 +25,6 @@ neighbour's triples.
 
 from __future__ import annotations
 
-import functools
 import time
 from typing import Any, Iterable
 
@@ -34,7 +33,8 @@ from rdflib import OWL, RDF, RDFS, BNode, Literal, URIRef
 from rdflib.namespace import DCTERMS, SH, SKOS
 from rdflib.term import Node
 
-from kg_service.errors import BadData, ValidationFailed
+from kg_service.cases import bundled_shapes, validate_shacl
+from kg_service.errors import ValidationFailed
 from kg_service.namespaces import HISTORY_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH
 from kg_service.sparql_update import Quad, is_protected, user_graphs
 
@@ -87,7 +87,7 @@ def _meaningful_predicates(ontology: rdflib.Graph) -> set[URIRef]:
     out |= set(ontology.subjects(RDFS.domain)) | set(ontology.subjects(RDFS.range))
     out |= set(ontology.subjects(OWL.propertyChainAxiom)) | set(ontology.objects(None,
                                                                                 OWL.onProperty))
-    shapes = _shapes()
+    shapes = bundled_shapes()
     for p in (SH.path, SH.targetObjectsOf, SH.targetSubjectsOf):
         out |= set(shapes.objects(None, p))
     return {p for p in out if isinstance(p, URIRef)} | {RDF.type}
@@ -153,29 +153,13 @@ def _neighbourhood(store: Any, nodes: set[Node], added: set[Quad],
     return own | described | _incoming(store, nodes, whole, ontology)
 
 
-@functools.lru_cache(maxsize=4)
-def _shapes_at(path: str, _mtime: float) -> rdflib.Graph:
-    try:
-        return rdflib.Graph().parse(path, format="turtle")
-    except Exception as exc:
-        raise BadData(f"shapes do not parse: {exc}", file=path) from exc
-
-
-def _shapes() -> rdflib.Graph:
-    """The bundled shapes, parsed once (so blank-node shape ids are stable)."""
-    from kg_service.cases import bundled_paths
-
-    path = bundled_paths().shapes
-    return _shapes_at(str(path), path.stat().st_mtime)
-
-
 def _local_shapes() -> bool:
     """True when the bundled shapes look only at a node's own values, their types and
     whether something points at it (no inverse or longer paths, no nested shapes)."""
     far = {SH.inversePath, SH.node, SH.qualifiedValueShape, SH.alternativePath,
            SH.zeroOrMorePath, SH.oneOrMorePath, SH.zeroOrOnePath}
     return not any(p in far or (p == SH.path and isinstance(o, BNode))
-                   for _s, p, o in _shapes())
+                   for _s, p, o in bundled_shapes())
 
 
 _INOCULATED: dict[frozenset[Any], rdflib.Graph] = {}  # the last two ontologies' (before/after)
@@ -204,9 +188,7 @@ def _shacl(data: rdflib.Graph, ontology: rdflib.Graph | None,
     and would otherwise be validated too (and fail) for nothing. The ontology's axioms are
     added to ``data`` (which this changes) from ``_inoculated``, as pyshacl would add them.
     Raises what it raises."""
-    from kg_service.cases import validate_shacl
-
-    shapes = _shapes()
+    shapes = bundled_shapes()
     if ontology is not None:
         data += _inoculated(ontology)
         ontology = rdflib.Graph()  # already mixed in

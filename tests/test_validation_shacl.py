@@ -10,7 +10,13 @@ from rdflib import RDF, RDFS, Literal, URIRef
 from rdflib.namespace import DCTERMS
 
 from kg_service import validation
-from kg_service.cases import bundled_paths, load_ontology_graph, parse_cases, validate_shacl
+from kg_service.cases import (
+    bundled_paths,
+    bundled_shapes,
+    load_ontology_graph,
+    parse_cases,
+    validate_shacl,
+)
 from kg_service.namespaces import CASE_GRAPH_PREFIX, CKM, ID, ONTOLOGY_GRAPH
 
 
@@ -30,7 +36,7 @@ def bad() -> rdflib.Graph:
 
 
 def _both(data: rdflib.Graph, ontology: rdflib.Graph, focus: set | None) -> tuple[list, list]:
-    plain = validate_shacl(data, ontology, validation._shapes(),
+    plain = validate_shacl(data, ontology, bundled_shapes(),
                            sorted(focus) if focus else None)
     cached = validation._shacl(rdflib.Graph() + data, ontology, focus)
     return plain, cached
@@ -61,7 +67,7 @@ def test_a_changed_ontology_is_mixed_in_afresh(bad: rdflib.Graph) -> None:
     plain, cached = _both(g, changed, None)
     assert cached == plain
     assert {v["focus"] for v in cached} != {v["focus"] for v in validate_shacl(
-        g, ontology, validation._shapes())}
+        g, ontology, bundled_shapes())}
 
 
 class _AnyStore:
