@@ -260,10 +260,3 @@ def changed_inferences(store: Any, rules: Rules, removed: Iterable[Any],
     fresh = {t for t in ((after - before) | (lost & after)) - kept
              if not _trivial(*t) and not isinstance(t[0], Literal)}
     return drop, fresh
-
-
-def added_inferences(store: Any, rules: Rules, added: Iterable[Triple]
-                     ) -> tuple[set[Triple], set[Triple]] | None:
-    """``changed_inferences`` for a commit that only adds the data triples ``added``.
-    Raises what ``store.select`` raises."""
-    return changed_inferences(store, rules, (), added)
