@@ -306,6 +306,16 @@ def _ckmkg() -> list[str]:
     return [exe] if exe else [sys.executable, "-c", "from kg_service.cli import main; main()"]
 
 
+def ckmkg_server(data_dir: Path, work: Path, workers: int) -> Server:
+    """``ckmkg serve --workers N`` on a free loopback port, logging into ``work``."""
+    port = free_port()
+    name, log = ("ckmkg", "ckmkg-serve.log") if workers == 1 else (
+        f"ckmkg x{workers}", "ckmkg-serve-workers.log")
+    return Server(name, [*_ckmkg(), "--data-dir", str(data_dir), "serve", "--host",
+                         "127.0.0.1", "--port", str(port), "--workers", str(workers)],
+                  port, work / log)
+
+
 def _rows(body: bytes, kind: str) -> int:
     if kind == "select":
         return len(json.loads(body)["results"]["bindings"])
@@ -320,10 +330,8 @@ def http_bench(data_dir: Path, nq: Path, work: Path, opts: argparse.Namespace,
     those (one request would take as long, only to show the same)."""
     too_slow = too_slow or {}
 
-    ours_port, theirs_port = free_port(), free_port()
-    ours = Server("ckmkg", [*_ckmkg(), "--data-dir", str(data_dir), "serve", "--host",
-                            "127.0.0.1", "--port", str(ours_port)], ours_port,
-                  work / "ckmkg-serve.log")
+    theirs_port = free_port()
+    ours = ckmkg_server(data_dir, work, 1)
     theirs = Server("rdflib-endpoint", [sys.executable, str(ROOT / "bench" / "rdflib_server.py"),
                                         str(nq), str(theirs_port)], theirs_port,
                     work / "rdflib-endpoint.log")
@@ -386,11 +394,8 @@ def workers_throughput(data_dir: Path, work: Path, opts: argparse.Namespace,
                        latency: dict[str, Any]) -> dict[str, Any]:
     """Throughput of ``ckmkg serve --workers N`` (N = the machine's cores), alone."""
     workers = os.cpu_count() or 2
-    port = free_port()
-    srv = Server(f"ckmkg x{workers}", [*_ckmkg(), "--data-dir", str(data_dir), "serve",
-                                       "--host", "127.0.0.1", "--port", str(port),
-                                       "--workers", str(workers)], port,
-                 work / "ckmkg-serve-workers.log")
+    srv = ckmkg_server(data_dir, work, workers)
+    port = srv.port
     out: dict[str, Any] = {"workers": workers, "throughput": {}}
     try:
         if not wait_ready(port, "/sparql", "ASK { ?s ?p ?o }", ACCEPT["select"], 120):
