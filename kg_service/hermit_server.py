@@ -31,6 +31,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from kg_service.disk_cache import cache_dir
 from kg_service.errors import ReasonerFailed
 
 _CLASS = "CkmHermitServer"
@@ -115,11 +116,6 @@ class Answer:
     lines: list[str]
 
 
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "ckm-kg"
-
-
 def _javac(java: str) -> str | None:
     """The javac next to ``java`` (the same JDK), else the one on PATH."""
     found = shutil.which(java)
@@ -135,7 +131,7 @@ def compiled(java: str, classpath: str) -> Path:
     Raises OSError or subprocess.SubprocessError when javac is missing or fails.
     """
     key = hashlib.sha256(f"{_SOURCE}\0{classpath}\0{java}".encode()).hexdigest()[:16]
-    target = _cache_dir() / f"hermit-server-{key}"
+    target = cache_dir() / f"hermit-server-{key}"
     if (target / f"{_CLASS}.class").exists():
         return target
     javac = _javac(java)

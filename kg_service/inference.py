@@ -19,16 +19,20 @@ a functional property), so it never returns a different answer than owlrl.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import pickle
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import rdflib
 from rdflib import OWL, RDF, RDFS, BNode, Literal, URIRef
 
+from kg_service import disk_cache
 from kg_service.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH
 
 Triple = tuple[Any, Any, Any]
@@ -164,15 +168,39 @@ def _digest(triples: Iterable[Triple]) -> str:
     return h.hexdigest()
 
 
+@functools.cache
+def _code_key() -> str:
+    """What the compiled form depends on besides the ontology: this code, owlrl's
+    closure (``reasoning``) and the libraries' versions."""
+    import owlrl
+
+    from kg_service import reasoning
+
+    h = hashlib.sha256(f"{owlrl.__version__}\0{rdflib.__version__}".encode())
+    for module in (__file__, reasoning.__file__):
+        h.update(Path(module).read_bytes())
+    return h.hexdigest()[:16]
+
+
 def rules_for(ontology: rdflib.Graph) -> Rules:
     """Compiled Rules for this ontology content, cached by a digest of its triples
-    (blank nodes by what they say). Raises what compile_rules does."""
+    (blank nodes by what they say): in this process, and on disk (``disk_cache``) so a new
+    process (a server worker's first commit, a load) skips owlrl's closure of the ontology
+    (about a second for the bundled one). Raises what compile_rules does."""
     triples = list(ontology)
     key = _digest(triples)
     with _LOCK:
         hit = _CACHE.get(key)
         if hit is None:
-            hit = compile_rules(ontology)
+            name = f"owlrl-rules-{key[:32]}-{_code_key()}.pickle"
+            cached = disk_cache.read_bytes(name)
+            try:
+                hit = pickle.loads(cached) if cached is not None else None
+            except Exception:  # noqa: BLE001 (a damaged cache file: compile afresh)
+                hit = None
+            if not isinstance(hit, Rules):
+                hit = compile_rules(ontology)
+                disk_cache.write_bytes(name, pickle.dumps(hit))
             _CACHE.clear()  # one ontology at a time; avoid unbounded growth
             _CACHE[key] = hit
         return hit

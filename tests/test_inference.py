@@ -171,3 +171,36 @@ def test_compiled_rules_follow_a_change_inside_a_restriction() -> None:
     second = closure(rules_for(ontology(x.blue)), facts)
     assert (x.leaf, RDF.type, x.Green) in first
     assert (x.leaf, RDF.type, x.Green) not in second
+
+
+def test_compiled_rules_are_kept_on_disk_for_the_next_process(tmp_path: Path,
+                                                               monkeypatch) -> None:
+    """A new process (here: the in-process cache emptied) reads the compiled rules from
+    the per-user cache instead of running owlrl over the ontology again; a damaged cache
+    file is compiled afresh and replaced, and an unwritable cache is only not used."""
+    from kg_service import disk_cache, inference
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    ontology = rdflib.Graph().parse(ROOT / "ontology" / "ckm.ttl")
+    inference._CACHE.clear()
+    compiled = inference.rules_for(ontology)
+    [kept] = (tmp_path / "cache" / "ckm-kg").glob("owlrl-rules-*.pickle")
+
+    def no_compile(_ontology: rdflib.Graph) -> inference.Rules:
+        raise AssertionError("compiled again although the rules were on disk")
+
+    inference._CACHE.clear()
+    with monkeypatch.context() as m:
+        m.setattr(inference, "compile_rules", no_compile)
+        assert inference.rules_for(ontology) == compiled
+
+    kept.write_bytes(b"not a pickle")
+    inference._CACHE.clear()
+    assert inference.rules_for(ontology) == compiled
+    assert disk_cache.read_bytes(kept.name) != b"not a pickle"
+
+    (tmp_path / "ro").write_text("a file where the cache folder would be")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "ro"))
+    inference._CACHE.clear()
+    assert inference.rules_for(ontology) == compiled
+    inference._CACHE.clear()
