@@ -102,13 +102,13 @@ def _settings(data_dir: str) -> Any:
 
 def child_load_yaml(a: dict[str, Any]) -> dict[str, Any]:
     """``ckmkg load`` without inference: parse the case files, write ontology + cases."""
-    from kg_service.cases import load_ontology, load_ontology_graph, parse_cases
+    from kg_service.cases import case_triples, load_ontology, load_ontology_graph
     from kg_service.store import open_store
 
     t0 = time.perf_counter()
     store = open_store(_settings(a["data_dir"]))
     ontology = load_ontology_graph()
-    graphs = parse_cases(a["cases_dir"], ontology=ontology)
+    graphs = case_triples(a["cases_dir"], ontology=ontology)
     t1 = time.perf_counter()
     load_ontology(store)
     store.replace_graphs(graphs)

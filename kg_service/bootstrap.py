@@ -41,10 +41,10 @@ def load_all(store: Any, ontology: str | None = None, cases: list[str] | None = 
 
     Nothing is written if a case file is bad (BadData with file:line).
     """
-    from kg_service.cases import load_ontology, load_ontology_graph, parse_cases
+    from kg_service.cases import case_triples, load_ontology, load_ontology_graph
 
     ontology_graph = load_ontology_graph(ontology or None)
-    graphs = parse_cases(cases or None, ontology=ontology_graph, progress=progress)
+    graphs = case_triples(cases or None, ontology=ontology_graph, progress=progress)
     load_ontology(store, ontology or None)
     store.replace_graphs(graphs)
     counts = {ONTOLOGY_GRAPH: len(ontology_graph), **{k: len(v) for k, v in graphs.items()}}

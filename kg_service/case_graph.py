@@ -85,13 +85,18 @@ _PRACTICE_TERMS = (
     ("supports", CKM.supportsElement, CKM.BusinessModelElement, "business-model element"))
 
 
+Triple = tuple[URIRef, URIRef, Any]
+
+
 class CaseBuilder:
-    """One case file's data (from ``read_yaml``, schema-checked) as its named graph."""
+    """One case file's data (from ``read_yaml``, schema-checked) as its named graph's
+    triples (a set: an rdflib graph's three indexes cost a third of a load's time and most
+    of its memory, and a store only iterates them)."""
 
     def __init__(self, path: Path, data: Any, vocab: Vocabulary, known: Decl,
                  extra_types: dict[URIRef, set[URIRef]]) -> None:
         self.file, self.data, self.v, self.known = str(path), data, vocab, known
-        self.g = rdflib.Graph()
+        self.g: set[Triple] = set()
         self.extra_types = extra_types
         self.checked: dict[tuple[URIRef, URIRef, bool], bool] = {}
 
@@ -172,7 +177,7 @@ class CaseBuilder:
             raise self.fail(f"expected an integer, got {value!r}", node, key)
         return Literal(value)
 
-    def build(self) -> tuple[str, rdflib.Graph]:
+    def build(self) -> tuple[str, set[Triple]]:
         d, g = self.data, self.g
         case = d["case"]
         c_iri = ID["case/" + case["slug"]]

@@ -30,7 +30,7 @@ import rdflib
 from rdflib import RDF, URIRef
 from rdflib.namespace import SH
 
-from kg_service.case_graph import CaseBuilder, Decl, Vocabulary, types_of
+from kg_service.case_graph import CaseBuilder, Decl, Triple, Vocabulary, types_of
 from kg_service.case_yaml import check_schema, read_yaml
 from kg_service.errors import BadData
 from kg_service.namespaces import CKM, ONTOLOGY_GRAPH
@@ -152,7 +152,15 @@ def parse_case_file(path: str | Path, *, ontology: rdflib.Graph | None = None,
     own = _declarations(data, str(p), vocab)
     decl = dict(_sibling_declarations(p, vocab) if known is None else known)
     decl.update(own)
-    return CaseBuilder(p, data, vocab, decl, types_of(decl)).build()
+    iri, triples = CaseBuilder(p, data, vocab, decl, types_of(decl)).build()
+    return iri, _graph(triples)
+
+
+def _graph(triples: Iterable[Triple]) -> rdflib.Graph:
+    g = rdflib.Graph()
+    for t in triples:
+        g.add(t)
+    return g
 
 
 # --- loading into a store --------------------------------------------------------------
@@ -208,28 +216,37 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def parse_cases(paths: Iterable[str | Path] | str | Path | None = None, *,
-                ontology: rdflib.Graph | None = None,
-                progress: Callable[[str], None] | None = None) -> dict[str, rdflib.Graph]:
-    """Parse case files (default: the bundled ones) into {graph IRI: graph}.
+def case_triples(paths: Iterable[str | Path] | str | Path | None = None, *,
+                 ontology: rdflib.Graph | None = None,
+                 progress: Callable[[str], None] | None = None) -> dict[str, set[Triple]]:
+    """Parse case files (default: the bundled ones) into {graph IRI: triples}: what a
+    store writes (``replace_graphs``), without building rdflib graphs.
 
     Raises BadData (file:line) on the first bad file, or if two files declare the same
     thing or the same case.
     """
     files = _resolve(paths)
     vocab = vocabulary(ontology)
-    graphs: dict[str, rdflib.Graph] = {}
+    graphs: dict[str, set[Triple]] = {}
     with _gc_paused():
         datas, known = _read_all(files, vocab)
         schema, extra_types = bundled_paths().schema, types_of(known)
         for i, f in enumerate(files, 1):
             data, datas[i - 1] = datas[i - 1], None  # built files' YAML can go
             check_schema(data, str(f), schema)
-            iri, g = CaseBuilder(f, data, vocab, known, extra_types).build()
-            graphs[iri] = g
+            iri, triples = CaseBuilder(f, data, vocab, known, extra_types).build()
+            graphs[iri] = triples
             if progress:
-                progress(f"[{i}/{len(files)}] {f.name}: {len(g)} triples -> <{iri}>")
+                progress(f"[{i}/{len(files)}] {f.name}: {len(triples)} triples -> <{iri}>")
     return graphs
+
+
+def parse_cases(paths: Iterable[str | Path] | str | Path | None = None, *,
+                ontology: rdflib.Graph | None = None,
+                progress: Callable[[str], None] | None = None) -> dict[str, rdflib.Graph]:
+    """``case_triples`` as rdflib graphs (to query, validate or serialise them)."""
+    return {iri: _graph(triples) for iri, triples
+            in case_triples(paths, ontology=ontology, progress=progress).items()}
 
 
 def load_cases(store: Any, paths: Iterable[str | Path] | str | Path | None = None,
@@ -241,7 +258,7 @@ def load_cases(store: Any, paths: Iterable[str | Path] | str | Path | None = Non
     written unless every file parses. Returns {graph IRI: triple count}.
     Raises BadData (file:line) for any bad file; store errors propagate.
     """
-    graphs = parse_cases(paths, ontology=ontology, progress=progress)
+    graphs = case_triples(paths, ontology=ontology, progress=progress)
     store.replace_graphs(graphs)
     return {iri: len(g) for iri, g in graphs.items()}
 

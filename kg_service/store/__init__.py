@@ -79,8 +79,10 @@ class KGStore(Protocol):
     def update(self, sparql: str) -> None:
         """Apply a SPARQL Update atomically (callers go through changesets)."""
 
-    def replace_graphs(self, graphs: Mapping[str, Graph]) -> None:
-        """Replace the content of each named graph, all or nothing."""
+    def replace_graphs(self, graphs: Mapping[str, Iterable[tuple[Node, Node, Node]]]
+                       ) -> None:
+        """Replace the content of each named graph (an rdflib graph or any iterable of
+        triples), all or nothing."""
 
     def apply(self, removed: Iterable[tuple[Node, Node, Node, str]],
               added: Iterable[tuple[Node, Node, Node, str]]) -> None:

@@ -257,7 +257,8 @@ class EmbeddedStore:
             except SyntaxError as exc:
                 raise BadQuery(str(exc)) from exc
 
-    def replace_graphs(self, graphs: Mapping[str, Graph]) -> None:
+    def replace_graphs(self, graphs: Mapping[str, Iterable[tuple[Node, Node, Node]]]
+                       ) -> None:
         # converted first, outside the lock: a term that cannot be stored changes nothing
         quads = [q for iri, graph in graphs.items() for q in quads_of(graph, iri)]
         with self._writing() as store:

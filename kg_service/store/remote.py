@@ -482,7 +482,8 @@ class RemoteStore:
     def apply(self, removed: Iterable[Quad], added: Iterable[Quad]) -> None:
         self._write(list(removed), list(added))
 
-    def replace_graphs(self, graphs: Mapping[str, Graph]) -> None:
+    def replace_graphs(self, graphs: Mapping[str, Iterable[tuple[Node, Node, Node]]]
+                       ) -> None:
         added = [(s, p, o, g) for g, graph in graphs.items() for s, p, o in graph]
         self._write([], added, clear=graphs.keys())
 

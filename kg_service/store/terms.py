@@ -40,8 +40,9 @@ def from_ox(term: Any) -> Node:
     raise TypeError(f"cannot convert {term!r}")
 
 
-def quads_of(graph: Graph, graph_iri: str) -> Iterator[Any]:
-    """The triples of an rdflib graph as pyoxigraph quads in named graph ``graph_iri``."""
+def quads_of(graph: Iterable[tuple[Node, Node, Node]], graph_iri: str) -> Iterator[Any]:
+    """Triples (an rdflib graph or any iterable) as pyoxigraph quads in named graph
+    ``graph_iri``."""
     g = ox.NamedNode(graph_iri)
     for s, p, o in graph:
         yield ox.Quad(to_ox(s), to_ox(p), to_ox(o), g)
