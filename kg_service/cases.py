@@ -19,9 +19,7 @@ one file's graph in ``case_graph``; this module resolves references across files
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -34,6 +32,7 @@ from kg_service.case_graph import CaseBuilder, Decl, Triple, Vocabulary, types_o
 from kg_service.case_yaml import check_schema, read_yaml
 from kg_service.errors import BadData
 from kg_service.namespaces import CKM, ONTOLOGY_GRAPH
+from kg_service.store.terms import gc_paused
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -202,20 +201,6 @@ def _read_all(files: list[Path], vocab: Vocabulary) -> tuple[list[Any], Decl]:
     return datas, known
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside: parsing makes millions of objects that live on
-    (YAML, terms, graph indexes) and little garbage; the collector's passes over them took a
-    third of the time at 100k triples."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def case_triples(paths: Iterable[str | Path] | str | Path | None = None, *,
                  ontology: rdflib.Graph | None = None,
                  progress: Callable[[str], None] | None = None) -> dict[str, set[Triple]]:
@@ -228,7 +213,7 @@ def case_triples(paths: Iterable[str | Path] | str | Path | None = None, *,
     files = _resolve(paths)
     vocab = vocabulary(ontology)
     graphs: dict[str, set[Triple]] = {}
-    with _gc_paused():
+    with gc_paused():
         datas, known = _read_all(files, vocab)
         schema, extra_types = bundled_paths().schema, types_of(known)
         for i, f in enumerate(files, 1):

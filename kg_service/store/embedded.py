@@ -38,7 +38,7 @@ from kg_service.namespaces import PREFIXES
 from kg_service.settings import Settings
 from kg_service.store import QueryOutput, QueryRequest, binding_terms
 from kg_service.store.query_worker import QueryPool, execute
-from kg_service.store.terms import from_ox, graph_of, nt, quads_of, to_ox
+from kg_service.store.terms import from_ox, gc_paused, graph_of, nt, quads_of, to_ox
 
 _IO_ERRORS = (OSError, ValueError)
 
@@ -260,7 +260,8 @@ class EmbeddedStore:
     def replace_graphs(self, graphs: Mapping[str, Iterable[tuple[Node, Node, Node]]]
                        ) -> None:
         # converted first, outside the lock: a term that cannot be stored changes nothing
-        quads = [q for iri, graph in graphs.items() for q in quads_of(graph, iri)]
+        with gc_paused():
+            quads = [q for iri, graph in graphs.items() for q in quads_of(graph, iri)]
         with self._writing() as store:
             for iri in graphs:
                 if store.contains_named_graph(ox.NamedNode(iri)):
