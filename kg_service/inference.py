@@ -407,15 +407,17 @@ def infer_store(store: Any, removed: Iterable[Any] = (), added: Iterable[Any] = 
     """(``infer`` over everything asserted in ``store`` once the data quads ``removed`` are
     taken out and ``added`` put in, None when owlrl must decide; the inferred graph as
     stored), as rdflib triples. Raises what ``store.dump`` and owlrl (compiling) raise."""
-    from kg_service.store.terms import from_ox, to_ox
+    from kg_service.store.terms import from_ox, gc_paused, to_ox
 
-    ontology, data, stored = read_store(store)
-    quads = set(data)
-    quads.difference_update((to_ox(s), to_ox(p), to_ox(o), str(g)) for s, p, o, g in removed)
-    quads.update((to_ox(s), to_ox(p), to_ox(o), str(g)) for s, p, o, g in added)
-    old = {(from_ox(s), from_ox(p), from_ox(o)) for s, p, o in stored}
-    facts = {q[:3] for q in quads}
-    return infer(ontology, facts, key=to_ox, term=from_ox), old
+    with gc_paused():  # every fact of the store in memory at once (100k: 5.6 -> 3.7 s)
+        ontology, data, stored = read_store(store)
+        quads = set(data)
+        quads.difference_update((to_ox(s), to_ox(p), to_ox(o), str(g))
+                                for s, p, o, g in removed)
+        quads.update((to_ox(s), to_ox(p), to_ox(o), str(g)) for s, p, o, g in added)
+        old = {(from_ox(s), from_ox(p), from_ox(o)) for s, p, o in stored}
+        facts = {q[:3] for q in quads}
+        return infer(ontology, facts, key=to_ox, term=from_ox), old
 
 
 def _encode(rules: Rules, code: Any) -> Rules:

@@ -74,6 +74,22 @@ def test_rules_equal_owlrl_on_bench_data(store, tmp_path: Path) -> None:
     assert set(store.graph(INFERRED_GRAPH)) == expected
 
 
+def test_a_reload_infers_over_every_graph_of_the_store(loaded_store) -> None:
+    """``ckmkg load`` (load_all) into a store that holds a graph of its own beyond the
+    ontology and the case files: the closure covers that graph too (it is read back from
+    the store), and equals owlrl over everything."""
+    from kg_service.bootstrap import load_all
+
+    extra = "https://w3id.org/ckm/id/graph/notes"
+    practice = URIRef("https://w3id.org/ckm/id/practice/noted")
+    loaded_store.apply([], [(practice, CKM.practicedBy, HOLCIM, extra)])
+    load_all(loaded_store)
+    _ontology, _data, union = _split(loaded_store)
+    inferred = set(loaded_store.graph(INFERRED_GRAPH))
+    assert inferred == set(materialise_owl_rl(union))
+    assert (practice, RDF.type, CKM.CKMPractice) in inferred  # the domain of practicedBy
+
+
 def test_full_load_falls_back_to_owlrl_when_the_data_is_not_data_only(loaded_store) -> None:
     # an owl:sameAs link in a case graph: the rules cannot decide, owlrl does
     other = URIRef("https://w3id.org/ckm/id/company/holcim-alias")
