@@ -54,16 +54,15 @@ def load_all(store: Any, ontology: str | None = None, cases: list[str] | None = 
 
     Nothing is written if a case file is bad (BadData with file:line).
     """
-    from kg_service.cases import case_triples, load_ontology, load_ontology_graph
+    from kg_service.cases import case_triples, load_ontology_graph
 
     ontology_graph = load_ontology_graph(ontology or None)
     graphs = case_triples(cases or None, ontology=ontology_graph, progress=progress)
-    load_ontology(store, ontology or None)
-    store.replace_graphs(graphs)
-    counts = {ONTOLOGY_GRAPH: len(ontology_graph), **{k: len(v) for k, v in graphs.items()}}
+    written = {ONTOLOGY_GRAPH: ontology_graph, **graphs}
+    store.replace_graphs(written)  # ontology and cases in one write
+    counts = {iri: len(g) for iri, g in written.items()}
     if progress:
         progress("materialising the OWL RL closure ...")
-    written = {ONTOLOGY_GRAPH: ontology_graph, **graphs}
     # the closure from what was just written, unless the store holds other graphs too
     whole = set(user_graphs(store)) <= written.keys()
     counts[INFERRED_GRAPH] = refresh_inferred(store, written if whole else None)
