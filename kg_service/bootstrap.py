@@ -39,13 +39,9 @@ def refresh_inferred(store: Any, graphs: Mapping[str, Iterable[Triple]] | None =
         for part in graphs.values():
             for t in part:
                 base.add(t)
-        inferred = materialise_owl_rl(base)
-    else:
-        inferred = rdflib.Graph()
-        for t in triples:
-            inferred.add(t)
-    store.replace_graphs({INFERRED_GRAPH: inferred})
-    return len(inferred)
+        triples = materialise_owl_rl(base)
+    store.replace_graphs({INFERRED_GRAPH: triples})
+    return len(triples)
 
 
 def load_all(store: Any, ontology: str | None = None, cases: list[str] | None = None,
