@@ -196,7 +196,7 @@ def void() -> Response:
     fmt = _pick(None, RDF_OFFERS)
     root = request.url_root
     graph = void_graph(get_store(), base=get_settings().base_iri,
-                            sparql_url=root + "sparql", document=root + ".well-known/void")
+                       sparql_url=root + "sparql", document=root + ".well-known/void")
     resp = _rdf_response(graph, fmt)
     return cors(cached(resp, (fmt, _tag())))
 
