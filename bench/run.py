@@ -102,7 +102,8 @@ def _settings(data_dir: str) -> Any:
 
 def child_load_yaml(a: dict[str, Any]) -> dict[str, Any]:
     """``ckmkg load`` without inference: parse the case files, write ontology + cases."""
-    from kg_service.cases import case_triples, load_ontology, load_ontology_graph
+    from kg_service.cases import case_triples, load_ontology_graph
+    from kg_service.namespaces import ONTOLOGY_GRAPH
     from kg_service.store import open_store
 
     t0 = time.perf_counter()
@@ -110,8 +111,7 @@ def child_load_yaml(a: dict[str, Any]) -> dict[str, Any]:
     ontology = load_ontology_graph()
     graphs = case_triples(a["cases_dir"], ontology=ontology)
     t1 = time.perf_counter()
-    load_ontology(store)
-    store.replace_graphs(graphs)
+    store.replace_graphs({ONTOLOGY_GRAPH: ontology, **graphs})  # one write, as load_all
     t2 = time.perf_counter()
     n = len(store)
     store.close()
