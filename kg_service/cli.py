@@ -1,4 +1,5 @@
-"""The ``ckmkg`` command: load, validate, query, export, dump, restore, serve, settings."""
+"""The ``ckmkg`` command: load, validate, query, export, dump, restore, compact, serve,
+settings, token, import."""
 
 from __future__ import annotations
 
@@ -169,6 +170,23 @@ def restore(ctx: click.Context, file: str) -> None:
         except (SyntaxError, ValueError) as exc:
             raise BadData(str(exc), file=file) from exc
     click.echo(f"restored {len(store)} quads from {file}")
+
+
+@cli.command()
+@click.pass_context
+def compact(ctx: click.Context) -> None:
+    """Compact the embedded store now (writes add table files that slow queries down)."""
+    store = _store(ctx)
+    if not callable(getattr(store, "compact", None)) or store.memory:
+        raise click.ClickException("only the embedded store on disk is compacted here; "
+                                   "a remote store compacts itself")
+    started = time.perf_counter()
+    done = store.compact()
+    if done is None:
+        raise click.ClickException("a write was published while compacting, so the "
+                                   "compacted copy was dropped: run it again")
+    click.echo(f"compacted: {done[0]} -> {done[1]} table files in "
+               f"{time.perf_counter() - started:.1f} s (revision {store.revision()} kept)")
 
 
 @cli.command()

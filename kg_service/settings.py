@@ -55,6 +55,11 @@ SETTINGS: list[Setting] = [
     Setting("query_workers", 2,
             "Query processes per server process (0: run queries in-process, the deadline "
             "checked only between rows; only for tools and tests).", int),
+    Setting("compact_min_mb", 16.0,
+            "Embedded store: after a write, once the store is at least this large (MB) and "
+            "holds twice the table files it had after its last compaction, a thread compacts "
+            "it (queries slow down as writes add files). `ckmkg compact` compacts at once.",
+            float),
     Setting("ontology_file", "", "Ontology to load on first start (default: the bundled "
             "`ontology/ckm.ttl`)."),
     Setting("cases_dir", "", "Case files to load on first start (default: the bundled "
