@@ -344,8 +344,10 @@ class EmbeddedStore:
         if self.memory or not (self.root / "CURRENT").exists():
             return False
         count, size = self._table_files(self.snapshots / self._current()[0])
-        marker = self.root / "COMPACTED"
-        base = int(marker.read_text()) if marker.exists() else 0
+        try:
+            base = int((self.root / "COMPACTED").read_text())
+        except (OSError, ValueError):  # never compacted (or the marker is unreadable)
+            base = 0
         return size >= self.settings.compact_min_mb * 2**20 and count > 2 * base + 16
 
     def compact(self, force: bool = True) -> tuple[int, int] | None:
@@ -393,7 +395,13 @@ class EmbeddedStore:
 
     def _compact_later(self) -> None:
         """After a write: compact in a thread when due (``close`` waits for it)."""
-        if (self._compactor and self._compactor.is_alive()) or not self.compaction_due():
+        if self._compactor and self._compactor.is_alive():
+            return
+        try:
+            if not self.compaction_due():
+                return
+        except OSError:  # the write is done; a compaction can wait for the next one
+            log.exception("could not tell whether %s needs compacting", self.root)
             return
         self._compactor = threading.Thread(target=self._compact_logged, name="kg-compact")
         self._compactor.start()
