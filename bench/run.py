@@ -104,11 +104,12 @@ def _settle(store: Any) -> dict[str, Any]:
     """Wait for the compaction a big write starts in the background: the store a server
     then reads. Its time is reported beside the load's, not in it (readers see the data
     as soon as the write returns)."""
+    from kg_service.store.snapshots import table_files
+
     t0 = time.perf_counter()
     store.compact(force=False)  # waits for a running one, or runs it if still due
-    if store._compactor:
-        store._compactor.join()
-    files = store._table_files(store.snapshots / store._current()[0])[0]
+    store.disk.settle()
+    files = table_files(store.disk.current_path())[0]
     return {"compact_seconds": time.perf_counter() - t0, "table_files": files}
 
 

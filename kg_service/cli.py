@@ -177,7 +177,7 @@ def restore(ctx: click.Context, file: str) -> None:
 def compact(ctx: click.Context) -> None:
     """Compact the embedded store now (writes add table files that slow queries down)."""
     store = _store(ctx)
-    if not callable(getattr(store, "compact", None)) or store.memory:
+    if getattr(store, "disk", None) is None:  # a memory or remote store
         raise click.ClickException("only the embedded store on disk is compacted here; "
                                    "a remote store compacts itself")
     started = time.perf_counter()

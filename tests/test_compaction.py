@@ -37,11 +37,11 @@ def test_compaction_keeps_content_revision_and_time(tmp_path: Path) -> None:
     for n in range(6):
         _write(store, n)
     quads, revision, modified = _dump(store), store.revision(), store.modified()
-    snapshot = store._current()[0]
+    snapshot = store.disk.current()[0]
 
     before, after = store.compact()
     assert after < before
-    assert store._current()[0] != snapshot  # readers moved to the compacted copy
+    assert store.disk.current()[0] != snapshot  # readers moved to the compacted copy
     assert (store.revision(), store.modified()) == (revision, modified)
     assert _dump(store) == quads
     other = open_store(make_settings(tmp_path, query_workers=0))  # another process's view
@@ -59,13 +59,13 @@ def test_compaction_is_dropped_when_a_write_lands_first(tmp_path: Path, monkeypa
     for n in range(3):
         _write(store, n)
     other = open_store(make_settings(tmp_path, query_workers=0))
-    optimize = store._optimize
+    optimize = store.disk.optimize
 
     def written_meanwhile(path: Path) -> None:
         _write(other, 50)  # another process publishes while the copy is compacted
         optimize(path)
 
-    monkeypatch.setattr(store, "_optimize", written_meanwhile)
+    monkeypatch.setattr(store.disk, "optimize", written_meanwhile)
     assert store.compact() is None
     assert store.revision() == other.revision()
     assert len(store) == 4 and _dump(store) == _dump(other)
@@ -82,10 +82,9 @@ def test_writes_start_a_compaction_once_files_pile_up(tmp_path: Path) -> None:
     while not (tmp_path / "oxigraph" / "COMPACTED").exists() and n < 40:
         _write(store, n)
         n += 1
-        if store._compactor:
-            store._compactor.join()
+        store.disk.settle()
     assert (tmp_path / "oxigraph" / "COMPACTED").exists(), "40 writes never started one"
-    assert store._current()[0] != store.revision()  # the snapshot is a compacted copy
+    assert store.disk.current()[0] != store.revision()  # the snapshot is a compacted copy
     assert len(store) == n
     store.close()
 
