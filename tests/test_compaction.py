@@ -95,6 +95,28 @@ def test_writes_start_a_compaction_once_files_pile_up(tmp_path: Path) -> None:
     assert not (tmp_path / "small" / "oxigraph" / "COMPACTED").exists()
 
 
+def test_a_compaction_dropped_by_a_write_is_tried_again(tmp_path: Path, monkeypatch) -> None:
+    store = open_store(make_settings(tmp_path, query_workers=0, compact_min_mb=0))
+    optimize, copies = store.disk.optimize, []
+
+    def with_an_edit(path: Path) -> None:
+        copies.append(path)
+        if len(copies) == 1:
+            _write(store, 1000)  # an edit lands while the first copy is compacted
+        optimize(path)
+
+    monkeypatch.setattr(store.disk, "optimize", with_an_edit)
+    n = 0
+    while store.disk.compactor is None and n < 40:  # until a write finds it due
+        _write(store, n)
+        n += 1
+    store.disk.settle()
+    assert len(copies) == 2  # the first was dropped, the second published
+    assert store.disk.current()[0] != store.revision()  # the snapshot is a compacted copy
+    assert len(store) == n + 1
+    store.close()
+
+
 def test_etags_and_if_match_hold_across_compaction(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, query_workers=0)
     store = open_store(settings)

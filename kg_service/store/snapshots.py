@@ -22,7 +22,8 @@ from the current snapshot, so a half-applied change is never seen or kept.
 Every write adds a RocksDB table file per index that RocksDB only merges while the store
 is open, and a write closes it at once: files pile up and range scans slow down with
 them. Once there are twice as many as after the last compaction (plus 16), a thread
-compacts a copy of the current snapshot off the write lock and publishes it (``compact``).
+waits for the writes to pause, compacts a copy of the current snapshot off the write lock
+and publishes it (``compact``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ import pyoxigraph as ox
 from kg_service.settings import Settings
 
 log = logging.getLogger(__name__)
+QUIET = 2.0  # seconds without a write before a compaction starts (not within a burst)
+PATIENCE = 30.0  # ... unless writes have kept coming this long
 
 
 def _link_or_copy(src: str, dst: str) -> None:
@@ -79,6 +82,8 @@ class StoreDirectory:
         self.snapshots = root / "snapshots"
         self.tmp = root / "tmp"
         self.compactor: threading.Thread | None = None
+        self._compacting = threading.Lock()  # guards the three flags below
+        self._running = self._again = self._hurry = False
         self.optimize = optimize  # the compaction step (a test makes a write land in it)
         self._current_file = str(root / "CURRENT")  # a str: os.stat on it costs a third less
         self._current_cache: tuple[tuple[int, int], tuple[str, str, float]] | None = None
@@ -252,25 +257,49 @@ class StoreDirectory:
         return before, after
 
     def _compact_later(self) -> None:
-        """After a write: compact in a thread when due (``settle`` waits for it)."""
-        if self.compactor and self.compactor.is_alive():
-            return
+        """After a write: compact in a thread when due (``settle`` waits for it). A write
+        while it runs makes it check again when done (its copy may have been dropped)."""
+        with self._compacting:
+            if self._running:
+                self._again = True
+                return
         try:
             if not self.compaction_due():
                 return
         except OSError:  # the write is done; a compaction can wait for the next one
             log.exception("could not tell whether %s needs compacting", self.root)
             return
-        self.compactor = threading.Thread(target=self._compact_logged, name="kg-compact")
+        with self._compacting:
+            if self._running:
+                self._again = True
+                return
+            self._running = True
+        self.compactor = threading.Thread(target=self._compact_in_background,
+                                          name="kg-compact")
         self.compactor.start()
 
-    def _compact_logged(self) -> None:
-        try:
-            self.compact(force=False)
-        except Exception:  # the store stays as it was (uncompacted); the next write retries
-            log.exception("background compaction of %s failed", self.root)
+    def _compact_in_background(self) -> None:
+        while True:
+            # a copy compacted during a burst of writes would be dropped: let it end first
+            patience = time.monotonic() + PATIENCE
+            while (not self._hurry and time.monotonic() < patience
+                   and time.time() - os.stat(self._current_file).st_mtime < QUIET):
+                time.sleep(QUIET / 4)
+            try:
+                self.compact(force=False)
+            except Exception:  # the store stays as it was (uncompacted); a write retries
+                log.exception("background compaction of %s failed", self.root)
+            with self._compacting:
+                if not self._again:
+                    self._running = False
+                    return
+                self._again = False
 
     def settle(self) -> None:
-        """Wait for a compaction this process runs in the background."""
-        if self.compactor:
-            self.compactor.join()
+        """Wait for the background compaction, starting it without a quiet period."""
+        self._hurry = True
+        try:
+            if self.compactor:
+                self.compactor.join()
+        finally:
+            self._hurry = False
