@@ -33,12 +33,11 @@ class EmbeddedStore:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.memory = settings.store == "memory"
         self._thread_lock = threading.RLock()
         self._reader_cache: tuple[str, ox.Store] | None = None
         self._pool: QueryPool | None = None
         self.disk: StoreDirectory | None = None
-        if self.memory:
+        if settings.store == "memory":
             self._mem = ox.Store()
             self._generation = 0
             self._modified = time.time()
@@ -187,9 +186,6 @@ class EmbeddedStore:
         with self._writing() as store:
             store.clear()  # blank-node labels are kept, so a dump round-trips exactly
             store.bulk_extend(ox.parse(data, format=ox.RdfFormat.N_QUADS))
-
-    def compaction_due(self) -> bool:
-        return self.disk is not None and self.disk.compaction_due()
 
     def compact(self, force: bool = True) -> tuple[int, int] | None:
         """Compact now (``force``) or when due: see ``snapshots.StoreDirectory.compact``."""

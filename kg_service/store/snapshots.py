@@ -223,9 +223,9 @@ class StoreDirectory:
         """Publish a compacted copy of the current snapshot: (table files before, after).
 
         The copy (hard links) is compacted without the write lock, so writes go on
-        meanwhile; when one is published first the copy is dropped (None) and a later
-        write starts another. Revision and time stay, as the content is the same (ETags
-        and If-Match hold). ``force=False``: only when ``compaction_due``.
+        meanwhile; when one is published first the copy is dropped (None; the background
+        thread then tries again). Revision and time stay, as the content is the same
+        (ETags and If-Match hold). ``force=False``: only when ``compaction_due``.
         """
         with self._file_lock("compact.lock"):  # one compaction at a time, any process
             if not (force or self.compaction_due()):
