@@ -4,7 +4,8 @@
 named by ``KG_CONFIG``, ``KG_*`` variables, command-line options) are exported as
 ``KG_*`` variables, so every worker builds the same app with ``create_app()``.
 
-- Workers are ``gthread`` workers; each opens the store itself after the fork (the
+- Workers are gunicorn's ``gthread`` workers that keep a thread on a busy keep-alive
+  connection (``keepalive_worker.py``); each opens the store itself after the fork (the
   embedded store's readers open immutable snapshots; its writers take a file lock, see
   ``store/embedded.py``), so a write accepted by one worker is seen by the next read of
   every worker.
@@ -125,7 +126,7 @@ def gunicorn_options(settings: Settings, host: str, port: int, workers: int,
         "bind": f"{host}:{port}",
         "workers": workers,
         "threads": threads,
-        "worker_class": "gthread",
+        "worker_class": "kg_service.keepalive_worker.KeepAliveWorker",
         # a worker silent this long is restarted; queries are bounded by query_timeout
         "timeout": int(max(60, 2 * settings.query_timeout + 30)),
         "graceful_timeout": max(1, round(settings.shutdown_timeout)),

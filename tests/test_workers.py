@@ -8,13 +8,17 @@ finish.
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -225,3 +229,76 @@ def test_each_request_gets_one_combined_log_format_line(server: Gunicorn) -> Non
         assert time.monotonic() < deadline, "no access line for the request"
         time.sleep(0.1)
     assert found == [str(len(resp.content))]
+
+
+# --- keep-alive connections (kg_service/keepalive_worker.py) ----------------------------
+
+HOLCIM_ASK = f"ASK {{ <{HOLCIM}> ?p ?o }}"
+NOBODY_ASK = "ASK { <https://w3id.org/ckm/id/company/nobody> ?p ?o }"
+
+
+@pytest.fixture(scope="module")
+def one_worker(loaded_template: Path, tmp_path_factory: pytest.TempPathFactory
+               ) -> Iterator[Gunicorn]:
+    """One worker with 4 threads: every connection below meets the same thread pool."""
+    srv = Gunicorn(copy_loaded(loaded_template, tmp_path_factory.mktemp("keepalive")),
+                   workers=1)
+    yield srv
+    srv.stop()
+
+
+def _ask(conn: http.client.HTTPConnection, query: str) -> bool:
+    conn.request("GET", "/sparql?" + urllib.parse.urlencode({"query": query}),
+                 headers={"Accept": "application/sparql-results+json"})
+    resp = conn.getresponse()
+    body = resp.read()
+    assert resp.status == 200, body
+    return json.loads(body)["boolean"]
+
+
+def test_a_keep_alive_connection_is_answered_request_after_request(one_worker: Gunicorn
+                                                                   ) -> None:
+    assert "Using worker: kg_service.keepalive_worker.KeepAliveWorker" in \
+        (one_worker.data_dir / "server.log").read_text()
+    conn = http.client.HTTPConnection("127.0.0.1", one_worker.port, timeout=10)
+    try:
+        assert _ask(conn, HOLCIM_ASK)
+        sock = conn.sock
+        answers = [_ask(conn, HOLCIM_ASK if i % 2 else NOBODY_ASK) for i in range(60)]
+        assert answers == [bool(i % 2) for i in range(60)]
+        assert conn.sock is sock  # the same TCP connection throughout
+    finally:
+        conn.close()
+
+
+def test_pipelined_requests_are_answered_in_order(one_worker: Gunicorn) -> None:
+    def get(query: str) -> bytes:
+        return (f"GET /sparql?{urllib.parse.urlencode({'query': query})} HTTP/1.1\r\n"
+                "Host: 127.0.0.1\r\nAccept: application/sparql-results+json\r\n\r\n").encode()
+
+    with socket.create_connection(("127.0.0.1", one_worker.port), timeout=10) as s:
+        s.sendall(get(NOBODY_ASK) + get(HOLCIM_ASK) + get(NOBODY_ASK))  # one write
+        data = b""
+        while data.count(b'"boolean":') < 3:
+            chunk = s.recv(65536)
+            assert chunk, data
+            data += chunk
+    assert data.count(b"HTTP/1.1 200 ") == 3
+    assert re.findall(rb'"boolean":(true|false)', data) == [b"false", b"true", b"false"]
+
+
+def test_idle_connections_beyond_the_threads_do_not_hold_up_a_request(one_worker: Gunicorn
+                                                                      ) -> None:
+    idle = [http.client.HTTPConnection("127.0.0.1", one_worker.port, timeout=10)
+            for _ in range(10)]  # the worker has 4 threads
+    try:
+        for conn in idle:
+            assert _ask(conn, HOLCIM_ASK)  # then each stays open and quiet
+        fresh = http.client.HTTPConnection("127.0.0.1", one_worker.port, timeout=10)
+        assert _ask(fresh, HOLCIM_ASK)  # answered at once (the timeout is 10 s)
+        fresh.close()
+        time.sleep(0.1)
+        assert [_ask(conn, NOBODY_ASK) for conn in idle] == [False] * 10
+    finally:
+        for conn in idle:
+            conn.close()
