@@ -3,8 +3,8 @@
 For each size (triples of ontology + synthetic cases from ``bench/generate.py``):
 
 - load: ``ckmkg load``'s path (YAML case files through ``kg_service.cases`` into the
-  on-disk store), the store's bulk path (``EmbeddedStore.bulk_load`` of the same triples
-  as N-Quads) and rdflib (``Dataset.parse`` of that N-Quads file): seconds, triples/s and
+  on-disk store), ``ckmkg restore``'s path (``EmbeddedStore.restore`` of the same
+  triples as N-Quads) and rdflib (``Dataset.parse`` of that N-Quads file): seconds, triples/s and
   peak RSS, each in its own process;
 - OWL RL materialisation (``kg_service.bootstrap.refresh_inferred``), under a time cap;
 - query latency p50/p95/p99 of five queries (``bench/queries.py``) in process (pyoxigraph
@@ -146,8 +146,7 @@ def child_infer(a: dict[str, Any]) -> dict[str, Any]:
 
 
 def child_oxigraph(a: dict[str, Any]) -> dict[str, Any]:
-    """Bulk-load the N-Quads into a fresh on-disk store, then time the queries directly."""
-    import pyoxigraph as ox
+    """Restore the N-Quads into a fresh on-disk store, then time the queries directly."""
 
     from kg_service.results import write_result
     from kg_service.store import open_store
@@ -155,7 +154,7 @@ def child_oxigraph(a: dict[str, Any]) -> dict[str, Any]:
     store = open_store(_settings(a["data_dir"]))
     t0 = time.perf_counter()
     with open(a["nq"], "rb") as fh:
-        store.bulk_load(fh, ox.RdfFormat.N_QUADS)
+        store.restore(fh)
     load = {"seconds": time.perf_counter() - t0, "triples": len(store), "rss_mb": _rss_mb()}
     load.update(_settle(store))
     reader = store._reader()  # the read-only snapshot a query process opens
@@ -465,7 +464,7 @@ def run_size(size: int, work: Path, opts: argparse.Namespace) -> dict[str, Any]:
     # (its benchmark literal already there makes this run's edit an empty change)
     shutil.rmtree(serve_dir, ignore_errors=True)
     res["oxigraph"] = run_child("oxigraph", {**qargs, "data_dir": str(serve_dir)})
-    _log(f"[{label}] Oxigraph bulk load + queries: {res['oxigraph'].get('load', res['oxigraph'])}")
+    _log(f"[{label}] Oxigraph restore + queries: {res['oxigraph'].get('load', res['oxigraph'])}")
     res["rdflib"] = run_child("rdflib", qargs)
     _log(f"[{label}] rdflib parse + queries: {res['rdflib'].get('load', res['rdflib'])}")
     slow = {name: q["p50"] for name, q in (res["rdflib"].get("queries") or {}).items()

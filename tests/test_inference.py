@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pyoxigraph as ox
 import rdflib
 from rdflib import RDF, Literal, URIRef
 
@@ -62,7 +61,7 @@ def test_rules_equal_owlrl_on_the_bundled_data(loaded_store) -> None:
 def test_rules_equal_owlrl_on_bench_data(store, tmp_path: Path) -> None:
     summary = generate(tmp_path / "bench", 10000, seed=11, nquads=True)
     with open(summary.nquads, "rb") as fh:
-        store.bulk_load(fh, ox.RdfFormat.N_QUADS)
+        store.restore(fh)
     ontology, data, union = _split(store)
     assert len(data) > 8000
     expected = set(materialise_owl_rl(union))

@@ -9,7 +9,6 @@ import random
 import sys
 from pathlib import Path
 
-import pyoxigraph as ox
 import pytest
 import rdflib
 from rdflib import OWL, RDF, URIRef
@@ -93,7 +92,7 @@ def test_random_additions_on_generated_data_equal_the_full_closure(store, tmp_pa
     through ``changed_inferences``: the inferred graph must be the full closure."""
     summary = generate(tmp_path / "bench", 10000, seed=5, nquads=True)
     with open(summary.nquads, "rb") as fh:
-        store.bulk_load(fh, ox.RdfFormat.N_QUADS)
+        store.restore(fh)
     quads = [(s, p, o, g) for g in user_graphs(store) if g != ONTOLOGY_GRAPH
              for s, p, o in store.graph(g)]
     rules = rules_for(store.graph(ONTOLOGY_GRAPH))
@@ -238,7 +237,7 @@ def test_random_removals_and_additions_equal_the_full_closure(loaded_store, stor
     if data == "generated":
         summary = generate(tmp_path / "bench", 6000, seed=7, nquads=True)
         with open(summary.nquads, "rb") as fh:
-            store.bulk_load(fh, ox.RdfFormat.N_QUADS)
+            store.restore(fh)
         refresh_inferred(store)
     else:
         store = loaded_store

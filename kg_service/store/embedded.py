@@ -175,13 +175,6 @@ class EmbeddedStore:
                 store.remove(q)
             store.extend(quads(added))
 
-    def bulk_load(self, data: IO[bytes] | bytes, fmt: ox.RdfFormat, graph: str | None = None
-                  ) -> None:
-        """Load a large file fast (non-transactional inside, atomic for readers)."""
-        with self._writing() as store:
-            to_graph = ox.NamedNode(graph) if graph else None
-            store.bulk_load(data, format=fmt, to_graph=to_graph)
-
     def restore(self, data: IO[bytes]) -> None:
         with self._writing() as store:
             store.clear()  # blank-node labels are kept, so a dump round-trips exactly
