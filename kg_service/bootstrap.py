@@ -22,7 +22,8 @@ def refresh_inferred(store: Any, graphs: Mapping[str, Iterable[Triple]] | None =
     triples that read alone takes ~20 s). Returns the number of inferred triples. owlrl
     errors propagate.
     """
-    from kg_service.inference import infer, infer_store
+    from kg_service.incremental import infer_store
+    from kg_service.inference import infer
     from kg_service.reasoning import materialise_owl_rl
     from kg_service.store.terms import gc_paused
 

@@ -208,14 +208,14 @@ def _inferred_delta(store: Any, removed: list[Quad], added: list[Quad]
                     ) -> tuple[list[Quad], list[Quad], float]:
     """The inferred graph's change: the OWL RL closure of the data after the change.
 
-    Data-only changes (``inference.data_only``) use the compiled rules of
+    Data-only changes (``incremental.data_only``) use the compiled rules of
     ``kg_service.inference``, which give owlrl's answer exactly: changed locally around the
     removed and added facts (``kg_service.incremental``: delete and rederive), else (when
     that cannot be sure) over all data read in one dump; anything else (or what the rules
     cannot decide) runs owlrl on ontology + data.
     """
-    from kg_service.incremental import changed_inferences
-    from kg_service.inference import data_only, infer_store, rules_for
+    from kg_service.incremental import changed_inferences, data_only, infer_store
+    from kg_service.inference import rules_for
     from kg_service.reasoning import materialise_owl_rl
 
     started = time.perf_counter()

@@ -33,7 +33,6 @@ import rdflib
 from rdflib import OWL, RDF, RDFS, BNode, Literal, URIRef
 
 from kg_service import disk_cache
-from kg_service.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH
 
 Triple = tuple[Any, Any, Any]
 
@@ -44,6 +43,9 @@ _UNSUPPORTED = {OWL.someValuesFrom, OWL.allValuesFrom, OWL.unionOf, OWL.compleme
                 OWL.hasSelf, OWL.onClass, OWL.InverseFunctionalProperty,
                 OWL.ReflexiveProperty}
 
+#: the namespaces whose terms can state axioms; the annotation predicates among them.
+AXIOM_NS = (str(RDF), str(RDFS), str(OWL))
+ANNOTATIONS = {RDFS.label, RDFS.comment, RDFS.seeAlso, RDFS.isDefinedBy}
 _TYPE = RDF.type  # namespace attribute lookups are slow in the inner loops
 _LOCK = threading.Lock()
 _CACHE: dict[str, Rules] = {}
@@ -356,9 +358,9 @@ def _data_only_codes(triples: set[tuple[int, int, int]], terms: list[Any],
     bnode = {i for i, t in enumerate(terms) if isinstance(t, BNode)}
     literal = {i for i, t in enumerate(terms) if isinstance(t, Literal)}
     builtin = {i for i, t in enumerate(terms)
-               if isinstance(t, URIRef) and str(t).startswith(_BUILTIN)}
+               if isinstance(t, URIRef) and str(t).startswith(AXIOM_NS)}
     bad_node = bnode | literal | builtin  # as a subject, or as the class of rdf:type
-    bad_predicate = bnode | {i for i in builtin if terms[i] not in _ANNOTATIONS}
+    bad_predicate = bnode | {i for i in builtin if terms[i] not in ANNOTATIONS}
     bad_object = bnode | builtin
     for s, p, o in triples:
         if s in bad_node:
@@ -369,55 +371,6 @@ def _data_only_codes(triples: set[tuple[int, int, int]], terms: list[Any],
         elif p in bad_predicate or o in bad_object:
             return False
     return True
-
-
-def read_store(store: Any) -> tuple[rdflib.Graph, list[Any], list[Triple]]:
-    """(the ontology graph, the asserted data quads, the inferred triples) of a store, in
-    pyoxigraph terms (a quad's graph as its IRI string), read in one dump: much faster than
-    building rdflib graphs. Raises what ``store.dump`` does.
-    """
-    import io
-
-    import pyoxigraph as ox
-
-    from kg_service.sparql_update import is_protected
-    from kg_service.store.terms import from_ox
-
-    buf = io.BytesIO()
-    store.dump(buf)
-    buf.seek(0)
-    ontology = rdflib.Graph()
-    data: list[Any] = []
-    inferred: list[Triple] = []
-    for q in ox.parse(buf, format=ox.RdfFormat.N_QUADS):
-        s, p, o, g = tuple(q)
-        if not isinstance(g, ox.NamedNode):
-            continue
-        if g.value == ONTOLOGY_GRAPH:
-            ontology.add((from_ox(s), from_ox(p), from_ox(o)))
-        elif g.value == INFERRED_GRAPH:
-            inferred.append((s, p, o))
-        elif not is_protected(g.value):
-            data.append((s, p, o, g.value))
-    return ontology, data, inferred
-
-
-def infer_store(store: Any, removed: Iterable[Any] = (), added: Iterable[Any] = ()
-                ) -> tuple[set[Triple] | None, set[Triple]]:
-    """(``infer`` over everything asserted in ``store`` once the data quads ``removed`` are
-    taken out and ``added`` put in, None when owlrl must decide; the inferred graph as
-    stored), as rdflib triples. Raises what ``store.dump`` and owlrl (compiling) raise."""
-    from kg_service.store.terms import from_ox, gc_paused, to_ox
-
-    with gc_paused():  # every fact of the store in memory at once (100k: 5.6 -> 3.7 s)
-        ontology, data, stored = read_store(store)
-        quads = set(data)
-        quads.difference_update((to_ox(s), to_ox(p), to_ox(o), str(g))
-                                for s, p, o, g in removed)
-        quads.update((to_ox(s), to_ox(p), to_ox(o), str(g)) for s, p, o, g in added)
-        old = {(from_ox(s), from_ox(p), from_ox(o)) for s, p, o in stored}
-        facts = {q[:3] for q in quads}
-        return infer(ontology, facts, key=to_ox, term=from_ox), old
 
 
 def _encode(rules: Rules, code: Any) -> Rules:
@@ -438,28 +391,3 @@ def _encode(rules: Rules, code: Any) -> Rules:
     for (p, v), rs in rules.has_value_by.items():
         out.has_value_by[(code(p), code(v))] = {code(r) for r in rs}
     return out
-
-
-_BUILTIN = (str(RDF), str(RDFS), str(OWL))
-_ANNOTATIONS = {RDFS.label, RDFS.comment, RDFS.seeAlso, RDFS.isDefinedBy}
-
-
-def data_only(quads: Iterable[tuple[Any, Any, Any, str]]) -> bool:
-    """True when no quad can change the ontology's axioms: none is in the ontology graph,
-    none has a blank node or a literal subject, and the only RDF/RDFS/OWL terms are
-    ``rdf:type`` (to a named, non-builtin class) and annotation predicates. Raises nothing.
-    """
-    for s, p, o, g in quads:
-        if str(g) == ONTOLOGY_GRAPH:
-            return False
-        if any(isinstance(n, BNode) for n in (s, p, o)) or isinstance(s, Literal):
-            return False
-        if isinstance(s, URIRef) and str(s).startswith(_BUILTIN):
-            return False
-        if p == RDF.type:
-            if not isinstance(o, URIRef) or str(o).startswith(_BUILTIN):
-                return False
-        elif (str(p).startswith(_BUILTIN) and p not in _ANNOTATIONS) or (
-                isinstance(o, URIRef) and str(o).startswith(_BUILTIN)):
-            return False
-    return True

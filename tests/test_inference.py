@@ -11,7 +11,8 @@ from rdflib import RDF, Literal, URIRef
 from kg_service.auth import User
 from kg_service.bootstrap import refresh_inferred
 from kg_service.changes import revert, submit_update
-from kg_service.inference import data_only, infer
+from kg_service.incremental import data_only
+from kg_service.inference import infer
 from kg_service.namespaces import CKM, INFERRED_GRAPH, ONTOLOGY_GRAPH
 from kg_service.reasoning import materialise_owl_rl
 from kg_service.sparql_update import user_graphs

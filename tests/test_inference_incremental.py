@@ -1,6 +1,6 @@
 """Data-only commits change the inferred graph locally (kg_service.incremental: extension
 for additions, delete and rederive for removals), and the result is exactly the closure of
-everything (owlrl's answer; ``inference.infer_store``, which test_inference checks against
+everything (owlrl's answer; ``incremental.infer_store``, which test_inference checks against
 owlrl, where owlrl would take too long)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 import rdflib
 from rdflib import OWL, RDF, URIRef
 
-from kg_service import inference
+from kg_service import incremental
 from kg_service.auth import User
 from kg_service.bootstrap import refresh_inferred
 from kg_service.changes import submit_update
@@ -21,8 +21,9 @@ from kg_service.incremental import (
     _overdelete,
     changed_inferences,
     incoming_predicates,
+    infer_store,
 )
-from kg_service.inference import closure, infer_store, rules_for
+from kg_service.inference import closure, rules_for
 from kg_service.namespaces import CKM, INFERRED_GRAPH, ONTOLOGY_GRAPH, ORG
 from kg_service.reasoning import materialise_owl_rl
 from kg_service.sparql_update import user_graphs
@@ -304,7 +305,7 @@ def test_a_validated_removal_commit_takes_the_local_path(loaded_store, monkeypat
                               "ckm:practicedBy ?c } } ORDER BY ?p ?s LIMIT 1")[0]
     p, style, g = row["p"].n3(), row["s"].n3(), row["g"].n3()
     other = CKM.Prosumerism if row["s"] != CKM.Prosumerism else CKM.MutualInnovation
-    monkeypatch.setattr(inference, "infer_store", full_recompute)
+    monkeypatch.setattr(incremental, "infer_store", full_recompute)
     change = submit_update(loaded_store, P + f"DELETE {{ GRAPH {g} {{ {p} ckm:exhibitsStyle "
                            f"{style} }} }} INSERT {{ GRAPH {g} {{ {p} ckm:exhibitsStyle "
                            f"{other.n3()} }} }} WHERE {{ GRAPH {g} {{ {p} ckm:exhibitsStyle "

@@ -256,10 +256,10 @@ def test_a_commit_that_removes_a_link_keeps_the_inferred_graph_exact(
     """A style change (a link removed, another added) on Virtuoso: the inferred graph is
     updated locally (delete and rederive, its queries run by Virtuoso) and equals the
     closure recomputed from all data."""
-    from kg_service import inference
+    from kg_service import incremental
     from kg_service.auth import User
     from kg_service.changes import submit_update
-    from kg_service.inference import infer_store
+    from kg_service.incremental import infer_store
     from kg_service.namespaces import CKM, INFERRED_GRAPH
 
     store = remote_app.extensions["kg"]
@@ -272,7 +272,7 @@ def test_a_commit_that_removes_a_link_keeps_the_inferred_graph_exact(
     def full_recompute(*_a: object, **_k: object) -> None:
         raise AssertionError("the full recompute ran")
 
-    monkeypatch.setattr(inference, "infer_store", full_recompute)
+    monkeypatch.setattr(incremental, "infer_store", full_recompute)
     change = submit_update(store, prefix + f"DELETE {{ GRAPH {g} {{ {p} ckm:exhibitsStyle "
                            f"{style} }} }} INSERT {{ GRAPH {g} {{ {p} ckm:exhibitsStyle "
                            f"{other.n3()} }} }} WHERE {{ GRAPH {g} {{ {p} ckm:exhibitsStyle "

@@ -47,27 +47,22 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import re
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
-from typing import IO, Any, Iterable, Iterator, Mapping
+from typing import IO, Iterable, Iterator, Mapping
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, URIRef
 from rdflib.term import Node
-from SPARQLWrapper import SPARQLWrapper
-from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
-from kg_service.errors import BadData, BadQuery, Conflict, KGError, TimedOut, Unavailable
+from kg_service.errors import BadData, BadQuery, Conflict, KGError, TimedOut
 from kg_service.namespaces import sparql_prologue
 from kg_service.results import Written, write_boolean, write_graph, write_solutions
 from kg_service.settings import Settings
 from kg_service.sparql_text import analyse
 from kg_service.store import QueryOutput, QueryRequest, binding_terms
+from kg_service.store.remote_http import Endpoints
 from kg_service.store.remote_terms import (
     XSD_DOUBLE,
     Quad,
@@ -87,7 +82,6 @@ REGISTERED = "urn:x-ckm:graph"
 STAGING = "urn:x-ckm:staging:"
 EMPTY_GRAPH = "urn:x-ckm:empty"
 
-_LINE = re.compile(r"line (\d+)", re.IGNORECASE)
 _DROP = re.compile(r"\bDROP\s+(SILENT\s+)?(?=GRAPH\b|DEFAULT\b|NAMED\b|ALL\b)", re.IGNORECASE)
 _GRAPH_WORDS = re.compile(r"\b(?:GRAPH|INTO|TO|WITH)\s+<([^<>\"{}|^`\\\s]*)>", re.IGNORECASE)
 
@@ -97,121 +91,28 @@ class RemoteStore:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        url = str(settings.store)[len("sparql+"):]
-        self.query_url = settings.store_query_url or url
-        self.update_url = settings.store_update_url or self.query_url
-        self.gsp_url = settings.store_graph_store_url or ""
-        self.user, self.password = settings.store_user, settings.store_password
+        self.http = Endpoints(settings)
         self.max_rows = int(settings.store_max_rows)
         self.chunk = max(1, int(settings.store_chunk))
         self.base = str(settings.base_iri)
         self.timeouts = 0  # user queries stopped at their deadline (for /metrics)
-        self.virtuoso = False
-        self._opener = self._make_opener()
         self.ping()
 
-    # ------------------------------------------------------------- transport
-    def _make_opener(self) -> urllib.request.OpenerDirector:
-        handlers: list[Any] = []
-        if self.user:
-            mgr = urllib.request.HTTPPasswordMgrWithDefaultRealm()
-            for u in {self.query_url, self.update_url, self.gsp_url} - {""}:
-                mgr.add_password(None, u, self.user, self.password)
-            handler = (urllib.request.HTTPDigestAuthHandler if self.settings.store_auth ==
-                       "digest" else urllib.request.HTTPBasicAuthHandler)
-            handlers.append(handler(mgr))
-        return urllib.request.build_opener(*handlers)
-
-    def _wrapper(self, endpoint: str, timeout: float | None) -> SPARQLWrapper:
-        sw = SPARQLWrapper(endpoint, updateEndpoint=self.update_url)
-        sw.setMethod("POST")
-        sw.setOnlyConneg(True)  # no format= parameter: the Accept header decides
-        if self.user:
-            sw.setHTTPAuth("DIGEST" if self.settings.store_auth == "digest" else "BASIC")
-            sw.setCredentials(self.user, self.password)
-        if timeout:
-            sw.setTimeout(max(1, math.ceil(timeout)))
-        return sw
-
-    def _send(self, text: str, accept: str, *, update: bool = False,
-              params: Iterable[tuple[str, str]] = (), timeout: float | None = None
-              ) -> tuple[bytes, Any]:
-        """POST a query or update; (body, headers). Raises BadQuery, TimedOut, Unavailable."""
-        sw = self._wrapper(self.query_url, timeout)
-        sw.setQuery(text)
-        if update:
-            sw.queryType = "INSERT"  # SPARQLWrapper then posts update= to the update endpoint
-        for name, value in params:
-            sw.addParameter(name, value)
-        sw.addCustomHttpHeader("Accept", accept)
-        try:
-            response = sw.query().response
-            body = response.read()
-        except SPARQLWrapperException as exc:
-            raise self._error(exc, text) from exc
-        except urllib.error.HTTPError as exc:
-            raise Unavailable(f"the SPARQL store answered {exc.code}: {exc.reason}") from exc
-        except TimeoutError as exc:
-            raise TimedOut(f"The store did not answer within {timeout:g} s.",
-                           timeout=timeout) from exc
-        except (urllib.error.URLError, ConnectionError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            if isinstance(reason, TimeoutError):
-                raise TimedOut(f"The store did not answer within {timeout:g} s.",
-                               timeout=timeout) from exc
-            raise Unavailable(f"the SPARQL store at {self.query_url} is unreachable: "
-                              f"{reason}") from exc
-        headers = response.headers
-        self.virtuoso = self.virtuoso or "virtuoso" in (headers.get("Server") or "").lower()
-        if headers.get("X-SQL-State") == "S1TAT":
-            raise TimedOut(f"The query ran past the {timeout:g} s limit and was stopped.",
-                           timeout=timeout)
-        return body, headers
-
-    def _error(self, exc: SPARQLWrapperException, text: str) -> KGError:
-        msg = str(exc)
-        body = msg.split("Response:", 1)[-1].strip()
-        body = body[2:-1] if body.startswith(("b'", 'b"')) else body
-        body = body.replace("\\n", "\n").split("\n\nSPARQL query:")[0].strip()
-        name = type(exc).__name__
-        if name == "QueryBadFormed" or re.match(r"Virtuoso (37000|22023|22007|42S22)", body):
-            m = _LINE.search(body)
-            return BadQuery(body or msg, line=int(m.group(1)) if m else None)
-        if "estimated execution time" in body:  # Virtuoso's MaxQueryCostEstimationTime
-            return TimedOut(f"The store refused to start a query it estimates to run past its "
-                            f"limit: {body}")
-        if "40001" in body or "deadlock" in body.lower():
-            return Conflict(f"the store reported a conflict: {body}")
-        if name == "Unauthorized" or "SR186" in body or "permission" in body.lower():
-            return Unavailable(f"the SPARQL store refused the request (check store_user, "
-                               f"store_password, store_update_url): {body}")
-        return KGError(f"the SPARQL store failed: {body or msg}")
-
-    def _gsp_post(self, graph: str, ntriples: bytes) -> None:
-        url = self.gsp_url + ("&" if "?" in self.gsp_url else "?") + "graph-uri=" + \
-            urllib.parse.quote(graph, safe="") + "&graph=" + urllib.parse.quote(graph, safe="")
-        req = urllib.request.Request(url, data=ntriples, method="POST",
-                                     headers={"Content-Type": "application/n-triples"})
-        try:
-            with self._opener.open(req, timeout=max(60.0, self.settings.query_timeout)) as r:
-                r.read()
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode("utf-8", "replace")[:500]
-            raise KGError(f"the Graph Store refused a load into {graph}: {exc.code} "
-                          f"{detail}") from exc
-        except (urllib.error.URLError, OSError) as exc:
-            raise Unavailable(f"the Graph Store at {self.gsp_url} is unreachable: {exc}") from exc
+    @property
+    def virtuoso(self) -> bool:
+        """Whether the store has answered as Virtuoso (its dialect is then used)."""
+        return self.http.virtuoso
 
     def ping(self) -> float:
         """Seconds an ``ASK {}`` takes; raises Unavailable when the store does not answer."""
         started = time.perf_counter()
-        self._send("ASK {}", "application/sparql-results+json", timeout=10)
+        self.http.send("ASK {}", "application/sparql-results+json", timeout=10)
         return time.perf_counter() - started
 
     # ------------------------------------------------------------- reading
     def _select_json(self, text: str, params: list[tuple[str, str]],
                      timeout: float | None = None) -> tuple[list[str], list[dict], bool]:
-        body, headers = self._send(text, "application/sparql-results+json", params=params,
+        body, headers = self.http.send(text, "application/sparql-results+json", params=params,
                                    timeout=timeout)
         doc = json.loads(body)
         if "boolean" in doc:
@@ -297,7 +198,7 @@ class RemoteStore:
         bound = binding_terms(bindings)
         text = sparql_prologue() + (inject_values(query, bound, _Terms(self.virtuoso))
                                     if bound else query)
-        body, _ = self._send(text, "application/n-triples",
+        body, _ = self.http.send(text, "application/n-triples",
                              params=self._dataset(self.named_graphs()))
         graph = Graph()
         for t in ox.parse(body, format=ox.RdfFormat.N_TRIPLES):
@@ -353,7 +254,7 @@ class RemoteStore:
         out = io.BytesIO()
         try:
             if form in ("CONSTRUCT", "DESCRIBE"):
-                body, _ = self._send(text, "application/n-triples", params=params,
+                body, _ = self.http.send(text, "application/n-triples", params=params,
                                      timeout=timeout)
                 triples = list(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
                 written = write_graph(out, iter(triples), req.format, limit, req.prefixes or None)
@@ -459,7 +360,7 @@ class RemoteStore:
     def _update(self, text: str, retries: int = 3) -> None:
         for attempt in range(retries):
             try:
-                self._send(text, "*/*", update=True,
+                self.http.send(text, "*/*", update=True,
                            timeout=max(60.0, self.settings.query_timeout))
                 return
             except Conflict:
@@ -470,9 +371,9 @@ class RemoteStore:
     def _stage(self, graph: str, quads: list[Quad]) -> None:
         """Copy quads into an invisible staging graph (Graph Store POST or chunks)."""
         terms = _Terms(self.virtuoso)
-        if self.gsp_url:
+        if self.http.gsp_url:
             lines = [f"{terms(s)} {terms(p)} {terms(o)} .\n" for s, p, o, _ in quads]
-            self._gsp_post(graph, "".join(lines).encode())
+            self.http.gsp_post(graph, "".join(lines).encode())
             return
         for part in _components(quads, self.chunk):
             terms = _Terms(self.virtuoso)  # fresh blank nodes: one operation each
