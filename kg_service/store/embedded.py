@@ -176,9 +176,18 @@ class EmbeddedStore:
             store.extend(quads(added))
 
     def restore(self, data: IO[bytes]) -> None:
+        """Replace everything with an N-Quads dump; blank-node labels are kept (``parse``
+        + ``bulk_extend``: pyoxigraph's ``bulk_load`` renames them), so a dump round-trips
+        exactly. On disk into a fresh primary (``StoreDirectory.replacing``)."""
+        quads = ox.parse(data, format=ox.RdfFormat.N_QUADS)
+        if self.disk is not None:
+            with self.disk.replacing() as store:
+                store.bulk_extend(quads)
+            return
+        quads = list(quads)  # in memory: a broken dump fails here, before anything is cleared
         with self._writing() as store:
-            store.clear()  # blank-node labels are kept, so a dump round-trips exactly
-            store.bulk_extend(ox.parse(data, format=ox.RdfFormat.N_QUADS))
+            store.clear()
+            store.bulk_extend(quads)
 
     def compact(self, force: bool = True) -> tuple[int, int] | None:
         """Compact now (``force``) or when due: see ``snapshots.StoreDirectory.compact``."""

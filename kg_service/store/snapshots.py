@@ -120,6 +120,37 @@ class StoreDirectory:
         self._compact_later()
 
     @contextmanager
+    def replacing(self) -> Iterator[ox.Store]:
+        """A fresh, empty primary for a write that replaces everything (a restore),
+        published and made the primary when the block ends without an exception, removed
+        when it raises (the old primary, CURRENT and the snapshots stay as they were).
+
+        Clearing the old primary instead leaves its deletions behind, and every later range
+        scan pays for them, compacted or not: at 1M triples, join 57 against 46 ms and
+        aggregate 684 against 573 ms after a restore into a cleared store.
+        """
+        with self.thread_lock, self._file_lock("write.lock"):
+            new = self._new_primary()
+            shutil.rmtree(new, ignore_errors=True)
+            store = ox.Store(str(new))
+            try:
+                yield store
+                store.flush()
+                self._publish(store)
+            except BaseException:
+                del store
+                shutil.rmtree(new, ignore_errors=True)
+                raise
+            del store
+            self._set_primary(new)
+            for old in self.root.glob("primary*"):  # a dirty one included: it is replaced
+                if old.is_dir() and old != new:
+                    shutil.rmtree(old, ignore_errors=True)
+            (self.root / "DIRTY").unlink(missing_ok=True)
+            self.collect_snapshots()
+        self._compact_later()
+
+    @contextmanager
     def _file_lock(self, name: str) -> Iterator[None]:
         """An flock on ``root/name``: one holder across every process (and thread)."""
         with open(self.root / name, "a+") as lock:
