@@ -325,8 +325,6 @@ def infer_store(store: Any, removed: Iterable[Any] = (), added: Iterable[Any] = 
         return infer(ontology, facts, key=to_ox, term=from_ox), old
 
 
-
-
 def data_only(quads: Iterable[tuple[Any, Any, Any, str]]) -> bool:
     """True when no quad can change the ontology's axioms: none is in the ontology graph,
     none has a blank node or a literal subject, and the only RDF/RDFS/OWL terms are

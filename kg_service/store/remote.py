@@ -113,7 +113,7 @@ class RemoteStore:
     def _select_json(self, text: str, params: list[tuple[str, str]],
                      timeout: float | None = None) -> tuple[list[str], list[dict], bool]:
         body, headers = self.http.send(text, "application/sparql-results+json", params=params,
-                                   timeout=timeout)
+                                       timeout=timeout)
         doc = json.loads(body)
         if "boolean" in doc:
             return [], [{"boolean": doc["boolean"]}], False
@@ -199,7 +199,7 @@ class RemoteStore:
         text = sparql_prologue() + (inject_values(query, bound, _Terms(self.virtuoso))
                                     if bound else query)
         body, _ = self.http.send(text, "application/n-triples",
-                             params=self._dataset(self.named_graphs()))
+                                 params=self._dataset(self.named_graphs()))
         graph = Graph()
         for t in ox.parse(body, format=ox.RdfFormat.N_TRIPLES):
             graph.add(tuple(_ox_rdflib(x) for x in (t.subject, t.predicate, t.object)))
@@ -255,7 +255,7 @@ class RemoteStore:
         try:
             if form in ("CONSTRUCT", "DESCRIBE"):
                 body, _ = self.http.send(text, "application/n-triples", params=params,
-                                     timeout=timeout)
+                                         timeout=timeout)
                 triples = list(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
                 written = write_graph(out, iter(triples), req.format, limit, req.prefixes or None)
                 capped = len(triples) >= self.max_rows
@@ -361,7 +361,7 @@ class RemoteStore:
         for attempt in range(retries):
             try:
                 self.http.send(text, "*/*", update=True,
-                           timeout=max(60.0, self.settings.query_timeout))
+                               timeout=max(60.0, self.settings.query_timeout))
                 return
             except Conflict:
                 if attempt == retries - 1:

@@ -57,8 +57,8 @@ class Endpoints:
         return sw
 
     def send(self, text: str, accept: str, *, update: bool = False,
-              params: Iterable[tuple[str, str]] = (), timeout: float | None = None
-              ) -> tuple[bytes, Any]:
+             params: Iterable[tuple[str, str]] = (), timeout: float | None = None
+             ) -> tuple[bytes, Any]:
         """POST a query or update; (body, headers). Raises BadQuery, TimedOut, Unavailable,
         Conflict or KGError (``_failure``)."""
         sw = self._wrapper(self.query_url, timeout)

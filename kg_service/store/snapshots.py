@@ -142,11 +142,8 @@ class StoreDirectory:
                 shutil.rmtree(new, ignore_errors=True)
                 raise
             del store
-            self._set_primary(new)
-            for old in self.root.glob("primary*"):  # a dirty one included: it is replaced
-                if old.is_dir() and old != new:
-                    shutil.rmtree(old, ignore_errors=True)
-            (self.root / "DIRTY").unlink(missing_ok=True)
+            self._switch_primary(new)
+            (self.root / "DIRTY").unlink(missing_ok=True)  # the dirty primary is gone
             self.collect_snapshots()
         self._compact_later()
 
@@ -210,6 +207,13 @@ class StoreDirectory:
         del primary
         dirty.unlink(missing_ok=True)
         self.collect_snapshots()
+
+    def _switch_primary(self, new: Path) -> None:
+        """Make ``new`` the primary and remove the old one (and any a crash left here)."""
+        self._set_primary(new)
+        for old in self.root.glob("primary*"):
+            if old.is_dir() and old != new:
+                shutil.rmtree(old, ignore_errors=True)
 
     def _rebuild_primary(self) -> None:
         """Make a fresh primary, a copy of the snapshot readers see (after a failed write).
@@ -276,10 +280,7 @@ class StoreDirectory:
                     store = ox.Store(str(new))
                     self._publish(store, revision, modified)
                     del store
-                    self._set_primary(new)
-                    for old in self.root.glob("primary*"):  # and any a crash left here
-                        if old.is_dir() and old != new:
-                            shutil.rmtree(old, ignore_errors=True)
+                    self._switch_primary(new)
                     # counted in the snapshot, as compaction_due counts: RocksDB may
                     # still merge a few small files in the primary after it is reopened
                     after = table_files(self.current_path())[0]
