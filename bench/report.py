@@ -116,6 +116,12 @@ def render(results: dict[str, Any]) -> tuple[str, str]:
             md.append(f"\n{sz['label']}: YAML load = {y['parse_seconds']:.2f} s parsing the "
                       f"case files + {y['write_seconds']:.2f} s writing the store.")
         b = (sz.get("oxigraph") or {}).get("load") or {}
+        if b.get("bulk_load_seconds"):
+            r = (sz.get("rdflib") or {}).get("load") or {}
+            md.append(f"The ceiling of any load into an on-disk Oxigraph here, pyoxigraph's own "
+                      f"`bulk_load` of the same N-Quads into a fresh store: "
+                      f"{b['bulk_load_seconds']:.2f} s "
+                      f"({_ratio(r.get('seconds'), b['bulk_load_seconds'])} rdflib).")
         if "compact_seconds" in y or "compact_seconds" in b:
             md.append(f"Then, in the background (readers already see the data), compaction "
                       f"until the store is settled: {_s(y.get('compact_seconds'))} s after "
@@ -187,20 +193,36 @@ def render(results: dict[str, Any]) -> tuple[str, str]:
            "Requests per second completed by N concurrent clients (separate processes, "
            "keep-alive) in a fixed time. *ckmkg*: the default `ckmkg serve` (one worker); "
            f"*ckmkg x{nw}*: `ckmkg serve --workers {nw}` (the machine's cores), started "
-           "alone after the others stopped. Ratios: ours over rdflib-endpoint's.", "",
-           f"| size | query | clients | ckmkg req/s | ckmkg x{nw} req/s | rdflib-endpoint req/s "
-           f"| ratio | ratio x{nw} |", "|---|---|---|---|---|---|---|---|"]
+           "alone after the others stopped; *floor*: `bench/floor_server.py`, the least a "
+           "Flask service does for the lookup (the query on the same snapshot and Oxigraph's "
+           "JSON writer, nothing else) under gunicorn with the same worker class, workers "
+           "and threads: the most the stack leaves for any service built on it. Ratios: "
+           "over rdflib-endpoint's.", "",
+           f"| size | query | clients | ckmkg req/s | ckmkg x{nw} req/s | floor x{nw} req/s | "
+           f"rdflib-endpoint req/s | ratio | ratio x{nw} | floor ratio |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
     for sz in sizes:
-        multi = ((sz.get("http") or {}).get("workers") or {}).get("throughput") or {}
+        w = (sz.get("http") or {}).get("workers") or {}
+        multi = w.get("throughput") or {}
+        floor = (w.get("floor") or {}).get("throughput") or {}
         for name, by_n in ((sz.get("http") or {}).get("throughput") or {}).items():
             for n, row in by_n.items():
                 o, t = row[OURS]["rps"], row[THEIRS]["rps"]
                 m = ((multi.get(name) or {}).get(n) or {}).get("rps")
+                f = (floor.get(n) or {}).get("rps") if name == "lookup" else None
                 cells = [f"{v:,.0f}" if v is not None else f"not run: {d.get('skipped')}"
                          for v, d in ((o, row[OURS]), (t, row[THEIRS]))]
                 md.append(f"| {sz['label']} | {name} | {n} | {cells[0]} | "
-                          f"{'–' if m is None else f'{m:,.0f}'} | {cells[1]} | "
-                          f"{_ratio(o, t)} | {_ratio(m, t)} |")
+                          f"{'–' if m is None else f'{m:,.0f}'} | "
+                          f"{'–' if f is None else f'{f:,.0f}'} | {cells[1]} | "
+                          f"{_ratio(o, t)} | {_ratio(m, t)} | {_ratio(f, t)} |")
+        fl = w.get("floor") or {}
+        ours_rows = ((sz.get("http") or {}).get("rows") or {}).get("lookup", {}).get(OURS)
+        if fl.get("error"):
+            md.append(f"\n{sz['label']}: floor server failed: {fl['error']}")
+        elif "rows" in fl and fl["rows"] != ours_rows:
+            md.append(f"\n{sz['label']}: floor server answered {fl['rows']} rows, "
+                      f"ckmkg {ours_rows}: its figures do not compare")
 
     md += ["", "## Cost of the HTTP layer", "",
            "Milliseconds, p50. *direct*: pyoxigraph in process, iterating the answers; "
@@ -298,6 +320,12 @@ def _targets(sizes: list[dict[str, Any]]) -> tuple[list[str], str]:
     lk = min(best) if best else None
     row(f"... the same with `ckmkg serve --workers {big_workers.get('workers')}`", lk,
         None if lk is None else lk >= 5, "{:.1f}x")
+    floor = (big_workers.get("floor") or {}).get("throughput") or {}
+    best = [f["rps"] / tp[n][THEIRS]["rps"] for n, f in floor.items()
+            if n in tp and tp[n][THEIRS]["rps"] and f.get("rps") is not None]
+    lk = min(best) if best else None
+    row("... the most Flask + gunicorn reach at all (floor server, same workers)", lk, None,
+        "{:.1f}x")
     oq = _q(big, "oxigraph", "lookup")
     js = (oq.get("serialised") or {}).get("p50")
     hp = _h(big, "lookup", OURS).get("p50")
@@ -309,6 +337,9 @@ def _targets(sizes: list[dict[str, Any]]) -> tuple[list[str], str]:
     ld = r / b if b and r else None
     row(f"load >= 10x rdflib (`ckmkg restore` of N-Quads, {lab})", ld,
         None if ld is None else ld >= 10, "{:.1f}x")
+    bl = ((big.get("oxigraph") or {}).get("load") or {}).get("bulk_load_seconds")
+    row("... the most an on-disk Oxigraph reaches at all (pyoxigraph `bulk_load`)",
+        r / bl if bl and r else None, None, "{:.1f}x")
     y = (big.get("load_yaml") or {}).get("seconds")
     yl = r / y if y and r else None
     row(f"load >= 10x rdflib (YAML path of `ckmkg load`, {lab})", yl,

@@ -145,6 +145,25 @@ def child_infer(a: dict[str, Any]) -> dict[str, Any]:
     return {"seconds": seconds, "inferred": n, "rss_mb": _rss_mb()}
 
 
+def _bulk_load_floor(nq: str, work: Path) -> float:
+    """Seconds of pyoxigraph's own ``bulk_load`` of the N-Quads into a fresh on-disk store
+    (then removed): the fastest way into an on-disk Oxigraph, so the ceiling of any load
+    here. ``ckmkg restore`` cannot use it: it renames blank nodes (README, Benchmarks)."""
+    import pyoxigraph as ox
+
+    path = Path(tempfile.mkdtemp(prefix="bulk-floor-", dir=work))
+    try:
+        t0 = time.perf_counter()
+        floor = ox.Store(str(path))
+        floor.bulk_load(path=nq, format=ox.RdfFormat.N_QUADS)
+        floor.flush()
+        seconds = time.perf_counter() - t0
+        del floor
+        return seconds
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def child_oxigraph(a: dict[str, Any]) -> dict[str, Any]:
     """Restore the N-Quads into a fresh on-disk store, then time the queries directly."""
 
@@ -157,6 +176,7 @@ def child_oxigraph(a: dict[str, Any]) -> dict[str, Any]:
         store.restore(fh)
     load = {"seconds": time.perf_counter() - t0, "triples": len(store), "rss_mb": _rss_mb()}
     load.update(_settle(store))
+    load["bulk_load_seconds"] = _bulk_load_floor(a["nq"], Path(a["data_dir"]).parent)
     reader = store._reader()  # the read-only snapshot a query process opens
     queries: dict[str, Any] = {}
     for name, (_d, text, kind) in QUERIES.items():
@@ -426,7 +446,36 @@ def workers_throughput(data_dir: Path, work: Path, opts: argparse.Namespace,
         out["rss_mb"] = srv.peak_rss
     finally:
         srv.stop()
+    out["floor"] = floor_throughput(data_dir, work, opts, workers)
     return out
+
+
+def floor_throughput(data_dir: Path, work: Path, opts: argparse.Namespace,
+                     workers: int) -> dict[str, Any]:
+    """Lookups/s of ``bench/floor_server.py`` (the least a Flask service does for the
+    query) under gunicorn with ``ckmkg serve --workers N``'s worker class, workers and
+    threads, on the same store, alone: the ceiling of the stack, not of our code."""
+    port = free_port()
+    _d, text, kind = QUERIES["lookup"]
+    srv = Server(f"floor x{workers}", [
+        sys.executable, "-m", "gunicorn", "-k", "kg_service.keepalive_worker.KeepAliveWorker",
+        "-w", str(workers), "--threads", "8", "--keep-alive", "5",
+        "-b", f"127.0.0.1:{port}", "bench.floor_server:app"], port, work / "floor.log",
+        env={"KG_FLOOR_STORE": str(data_dir)})
+    try:
+        if not wait_ready(port, "/sparql", "ASK { ?s ?p ?o }", ACCEPT["select"], 60):
+            return {"error": f"did not answer in 60 s; see {srv.log.name}"}
+        status, body = measure(port, "/sparql", text, ACCEPT[kind], runs=1, budget=1).first \
+            or (0, b"")
+        out: dict[str, Any] = {"rows": _rows(body, kind) if status == 200 else f"HTTP {status}",
+                               "throughput": {}}
+        for n in CLIENTS:
+            rate, errors = throughput(port, "/sparql", text, ACCEPT[kind], n, opts.duration)
+            out["throughput"][n] = {"rps": rate, "errors": errors}
+        _log(f"  throughput lookup, Flask floor x{workers}: {out['throughput']}")
+        return out
+    finally:
+        srv.stop()
 
 
 # --- one size -----------------------------------------------------------------------------

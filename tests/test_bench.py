@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -111,3 +112,13 @@ def test_quick_benchmark_runs_to_completion(tmp_path: Path) -> None:
     assert re.search(r"\| 10k \| join \| (\d+) / \1 \|", text)
     assert len(re.findall(r"\| 10k \| join \| (\d+) / \1 \|", text)) == 2
     assert (tmp_path / "RESULTS.json").exists()
+    # the floors beside ours: the bare Flask lookup answered the same rows and was measured
+    # for every client count, and pyoxigraph's own bulk load of the same N-Quads ran
+    raw = json.loads((tmp_path / "RESULTS.json").read_text())["sizes"][0]
+    floor = raw["http"]["workers"]["floor"]
+    assert floor["rows"] == raw["http"]["rows"]["lookup"]["ckmkg"] == 8
+    assert all(floor["throughput"][str(n)]["rps"] > 0 for n in (1, 2, 8))
+    assert not any(floor["throughput"][str(n)]["errors"] for n in (1, 2, 8))
+    assert re.search(r"\| 10k \| lookup \| 8 \| [\d,]+ \| [\d,]+ \| [\d,]+ \| [\d,]+ \|", text)
+    assert raw["oxigraph"]["load"]["bulk_load_seconds"] > 0
+    assert "The ceiling of any load into an on-disk Oxigraph here" in text
