@@ -452,9 +452,10 @@ def workers_throughput(data_dir: Path, work: Path, opts: argparse.Namespace,
 
 def floor_throughput(data_dir: Path, work: Path, opts: argparse.Namespace,
                      workers: int) -> dict[str, Any]:
-    """Lookups/s of ``bench/floor_server.py`` (the least a Flask service does for the
-    query) under gunicorn with ``ckmkg serve --workers N``'s worker class, workers and
-    threads, on the same store, alone: the ceiling of the stack, not of our code."""
+    """Lookup latency (one client) and lookups/s of ``bench/floor_server.py`` (the least a
+    Flask service does for the query) under gunicorn with ``ckmkg serve --workers N``'s
+    worker class, workers and threads, on the same store, alone: the ceiling of the stack,
+    not of our code."""
     port = free_port()
     _d, text, kind = QUERIES["lookup"]
     srv = Server(f"floor x{workers}", [
@@ -465,10 +466,10 @@ def floor_throughput(data_dir: Path, work: Path, opts: argparse.Namespace,
     try:
         if not wait_ready(port, "/sparql", "ASK { ?s ?p ?o }", ACCEPT["select"], 60):
             return {"error": f"did not answer in 60 s; see {srv.log.name}"}
-        status, body = measure(port, "/sparql", text, ACCEPT[kind], runs=1, budget=1).first \
-            or (0, b"")
+        lat = measure(port, "/sparql", text, ACCEPT[kind], runs=opts.runs, budget=opts.budget)
+        status, body = lat.first or (0, b"")
         out: dict[str, Any] = {"rows": _rows(body, kind) if status == 200 else f"HTTP {status}",
-                               "throughput": {}}
+                               "latency": _lat(lat), "throughput": {}}
         for n in CLIENTS:
             rate, errors = throughput(port, "/sparql", text, ACCEPT[kind], n, opts.duration)
             out["throughput"][n] = {"rps": rate, "errors": errors}

@@ -119,6 +119,7 @@ def test_quick_benchmark_runs_to_completion(tmp_path: Path) -> None:
     assert floor["rows"] == raw["http"]["rows"]["lookup"]["ckmkg"] == 8
     assert all(floor["throughput"][str(n)]["rps"] > 0 for n in (1, 2, 8))
     assert not any(floor["throughput"][str(n)]["errors"] for n in (1, 2, 8))
+    assert floor["latency"]["p50"] > 0 and not floor["latency"]["errors"]
     assert re.search(r"\| 10k \| lookup \| 8 \| [\d,]+ \| [\d,]+ \| [\d,]+ \| [\d,]+ \|", text)
     assert raw["oxigraph"]["load"]["bulk_load_seconds"] > 0
     assert "The ceiling of any load into an on-disk Oxigraph here" in text
