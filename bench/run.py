@@ -14,7 +14,10 @@ For each size (triples of ontology + synthetic cases from ``bench/generate.py``)
 - the Flask layer's cost: ``/sparql`` against pyoxigraph called directly (query +
   the same SPARQL JSON serialisation);
 - one small validated edit (``kg_service.changes.submit_update``) against a raw
-  ``store.apply`` of the same triple.
+  ``store.apply`` of the same triple;
+- two floors, the most the stack gives whatever code runs on it: the lookup from
+  ``bench/floor_server.py`` (bare Flask under ``--workers N``'s gunicorn), latency and
+  throughput, and pyoxigraph's own ``bulk_load`` of the N-Quads into a fresh on-disk store.
 
 Results go to Markdown (``--out``; default ``bench/RESULTS.md``, or
 ``bench/RESULTS-quick.md`` with ``--quick``) plus the raw figures as JSON next to it. The
