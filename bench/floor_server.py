@@ -15,18 +15,18 @@ this machine leaves reachable at all.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pyoxigraph as ox
 from flask import Flask, Response, request
 
+from bench.run import _settings
+from kg_service.store import open_store
+
 
 def create_app(data_dir: str) -> Flask:
-    """The floor app over the current snapshot of ``data_dir``'s embedded store.
-    Raises OSError when the store has no published snapshot."""
-    root = Path(data_dir) / "oxigraph"
-    name = (root / "CURRENT").read_text(encoding="utf-8").split()[0]
-    store = ox.Store.read_only(str(root / "snapshots" / name))
+    """The floor app over the current snapshot of ``data_dir``'s embedded store (opened
+    once, as a query process does). Raises OSError when the store cannot be opened."""
+    store = open_store(_settings(data_dir))._reader()
     app = Flask(__name__)
 
     @app.get("/sparql")

@@ -161,7 +161,7 @@ def _bulk_load_floor(nq: str, work: Path) -> float:
         floor.bulk_load(path=nq, format=ox.RdfFormat.N_QUADS)
         floor.flush()
         seconds = time.perf_counter() - t0
-        del floor
+        del floor  # closed before its directory is removed
         return seconds
     finally:
         shutil.rmtree(path, ignore_errors=True)
